@@ -1,0 +1,55 @@
+import type { App } from '../core/app.js';
+import { errorMessage, isWarroomError } from '../core/errors.js';
+import { answerOffline } from '../agents/agent.js';
+import { findCommand } from './commands.js';
+import { detectLang, t, type IncomingMessage, type OutgoingMessage } from './messages.js';
+
+/** Split "changes 集中交易 5" into words, keeping "quoted phrases" together. */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|“([^”]*)”|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] ?? m[2] ?? m[3] ?? m[4] ?? '');
+  return out;
+}
+
+/** The Warroom person behind a chat user, when the platform id is known. */
+async function actorOf(app: App, msg: IncomingMessage): Promise<string> {
+  if (msg.user.personId) return msg.user.personId;
+  const column = msg.user.platform === 'slack' ? 'slack' : msg.user.platform === 'wecom' ? 'wecom' : null;
+  if (column) {
+    const rows = await app.db.query<{ id: string }>(`SELECT id FROM people WHERE ${column} = $1`, [msg.user.id]);
+    if (rows[0]) return rows[0].id;
+  }
+  if (msg.user.platform === 'cli' || msg.user.platform === 'local') {
+    const rows = await app.db.query<{ id: string }>('SELECT id FROM people WHERE id = $1', [msg.user.id]);
+    if (rows[0]) return rows[0].id;
+  }
+  return `${msg.user.platform}:${msg.user.id}`;
+}
+
+/**
+ * The platform-neutral pipeline: message → command or question → handler → replies.
+ * A leading "/" or "!" marks a command; an unknown one gets a clear error, not a guess.
+ */
+export async function handleMessage(app: App, msg: IncomingMessage): Promise<OutgoingMessage[]> {
+  const text = msg.text.replace(/<@[A-Z0-9]+>/g, '').trim();
+  const lang = detectLang(text);
+  if (!text) return [{ lang, text: t(lang, '请输入问题或命令，输入「帮助」查看命令。', 'Type a question or a command; `help` lists them.') }];
+  const explicit = /^[/!]/.test(text);
+  const words = splitArgs(text.replace(/^[/!]/, ''));
+  const first = words[0] ?? '';
+  const command = findCommand(first);
+  try {
+    const actor = await actorOf(app, msg);
+    if (command) return [await command.run({ app, message: msg, actor, lang, args: words.slice(1) })];
+    if (explicit) {
+      return [{ lang, text: t(lang, `未知命令「${first}」。输入「帮助」查看可用命令。`, `Unknown command "${first}". Type \`help\` to see the commands.`) }];
+    }
+    const answer = await answerOffline(app, { text, actor, lang });
+    return [answer.message];
+  } catch (err) {
+    if (isWarroomError(err)) return [{ lang, text: err.toUserText() }];
+    app.logger.error({ err: errorMessage(err), platform: msg.user.platform }, 'message handling failed');
+    return [{ lang, text: t(lang, '处理消息时出错，已记录日志。请稍后重试。', 'Something failed while handling that message; it has been logged. Please try again.') }];
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The platform-neutral message types. Platform adapters turn their events into `IncomingMessage`
+ * and render `OutgoingMessage` as Block Kit, WeCom cards, terminal text or the local web chat.
+ */
+export type Platform = 'cli' | 'local' | 'slack' | 'wecom';
+export type Lang = 'zh' | 'en';
+
+export interface ChatUser {
+  platform: Platform;
+  /** The platform's user id (Slack U…, WeCom userid, local name). */
+  id: string;
+  name?: string;
+  /** The Warroom person id, when the platform id is known in `people`. */
+  personId?: string;
+}
+
+export interface ChatRoom {
+  platform: Platform;
+  id: string;
+  kind: 'dm' | 'channel' | 'incident';
+}
+
+export interface IncomingMessage {
+  user: ChatUser;
+  room: ChatRoom;
+  text: string;
+  /** When the platform says it was sent; defaults to now. */
+  at?: Date;
+}
+
+export interface MessageField {
+  label: string;
+  value: string;
+}
+
+export interface MessageButton {
+  actionId: string;
+  label: string;
+  value: string;
+  style?: 'primary' | 'danger';
+}
+
+export interface MessageSection {
+  title?: string;
+  lines: string[];
+}
+
+export interface OutgoingMessage {
+  title?: string;
+  text: string;
+  fields?: MessageField[];
+  sections?: MessageSection[];
+  /** Small print: sources, windows, caveats. */
+  context?: string[];
+  buttons?: MessageButton[];
+  lang?: Lang;
+}
+
+/** Chinese when the text has Han characters, English otherwise. */
+export function detectLang(text: string): Lang {
+  return /[\u3400-\u9fff]/.test(text) ? 'zh' : 'en';
+}
+
+export function t(lang: Lang, zh: string, en: string): string {
+  return lang === 'zh' ? zh : en;
+}

@@ -1,0 +1,98 @@
+import type { z } from 'zod';
+import { formatShort } from '../../core/time.js';
+import type { changeLookupTool } from '../../tools/change-lookup.js';
+import type { listSystemsTool } from '../../tools/list-systems.js';
+import type { oncallTool } from '../../tools/oncall.js';
+import type { openIncidentsTool } from '../../tools/open-incidents.js';
+import type { ToolResult } from '../../tools/tool.js';
+import { t, type Lang, type OutgoingMessage } from '../messages.js';
+import { durationLabel, riskLabel, roleLabel, statusLabel } from './labels.js';
+
+type Out<T extends { output: z.ZodTypeAny }> = z.output<T['output']>;
+
+/** A failed or empty tool call, said plainly. */
+export function toolProblemView(result: ToolResult, lang: Lang): OutgoingMessage {
+  if (result.status === 'error') {
+    return { lang, title: t(lang, '出错了', 'Something went wrong'), text: result.error ?? result.summary };
+  }
+  return { lang, text: result.summary };
+}
+
+export function systemsView(data: Out<typeof listSystemsTool>, lang: Lang): OutgoingMessage {
+  return {
+    lang,
+    title: t(lang, `系统（${data.systems.length}）`, `Systems (${data.systems.length})`),
+    text: '',
+    sections: [
+      {
+        lines: data.systems.map((s) => {
+          const deps = s.dependsOn.length ? t(lang, `，依赖 ${s.dependsOn.join('、')}`, `, depends on ${s.dependsOn.join(', ')}`) : '';
+          const aliases = s.aliases.length ? ` [${s.aliases.join(', ')}]` : '';
+          return `${s.name} (${s.id}) ${s.tier ? t(lang, `${s.tier} 级`, `tier ${s.tier}`) : ''}${aliases}${deps}`;
+        }),
+      },
+    ],
+  };
+}
+
+export function oncallView(data: Out<typeof oncallTool>, lang: Lang): OutgoingMessage {
+  return {
+    lang,
+    title: t(lang, `${data.system.name} 当前值班`, `On call for ${data.system.name}`),
+    text: data.entries.length ? '' : t(lang, '此时没有值班安排。', 'Nobody is on call at this time.'),
+    fields: data.entries.map((e) => ({
+      label: roleLabel(e.role, lang),
+      value: `${e.person.name}${e.person.slack ? ` <@${e.person.slack}>` : ''}${e.to ? t(lang, `（至 ${e.to.slice(5, 16).replace('T', ' ')}）`, ` (until ${e.to.slice(5, 16).replace('T', ' ')})`) : ''}`,
+    })),
+    context: [t(lang, `时间：${data.at}`, `As of ${data.at}`)],
+  };
+}
+
+export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, timeZone: string): OutgoingMessage {
+  const days = data.window.tradingDays;
+  const windowText = t(
+    lang,
+    `窗口：最近 ${days.length} 个交易日（${days.join('、')}）${data.window.includesToday ? '及今日' : ''}，至 ${data.window.to.slice(0, 16).replace('T', ' ')}，已跳过周末和节假日`,
+    `Window: the last ${days.length} trading days (${days.join(', ')})${data.window.includesToday ? ' and today' : ''}, up to ${data.window.to.slice(0, 16).replace('T', ' ')}; weekends and holidays skipped`,
+  );
+  const changeLines = data.changes.map((c) => {
+    const when = c.plannedStart ? formatShort(new Date(c.plannedStart), timeZone, lang) : t(lang, '时间未定', 'time unset');
+    const sys = data.systems.length > 1 ? ` [${c.system}]` : '';
+    const who = [c.executor && t(lang, `执行 ${c.executor}`, `by ${c.executor}`), c.reviewer && t(lang, `复核 ${c.reviewer}`, `reviewed by ${c.reviewer}`)]
+      .filter(Boolean)
+      .join(t(lang, '，', ', '));
+    return `${c.id}${sys} ${c.title} · ${riskLabel(c.risk, lang)} · ${when}${who ? ` · ${who}` : ''}`;
+  });
+  const eventLines = data.events.map((e) => {
+    const ticket = e.changeId ?? t(lang, '⚠ 无变更单', '⚠ no ticket');
+    return `${formatShort(new Date(e.at), timeZone, lang)} ${e.operator} ${e.action} ${e.object} [${e.system}${e.environment ? `/${e.environment}` : ''}]${e.scene ? ` (${e.scene})` : ''} · ${ticket}${e.source ? ` · ${e.source}` : ''}`;
+  });
+  const sections = [];
+  if (changeLines.length) sections.push({ title: t(lang, `变更单（${changeLines.length}）`, `Change tickets (${changeLines.length})`), lines: changeLines });
+  if (eventLines.length) sections.push({ title: t(lang, `变更操作事件（${eventLines.length}）`, `Change operation events (${eventLines.length})`), lines: eventLines });
+  const scope = data.systems.length > 1 ? t(lang, `${data.system.name} 及上下游`, `${data.system.name} and its neighbours`) : data.system.name;
+  return {
+    lang,
+    title: t(lang, `${scope} 最近 ${days.length} 个交易日的变更`, `Changes to ${scope} in the last ${days.length} trading days`),
+    text: sections.length ? '' : t(lang, '窗口内没有变更单或变更操作事件。', 'No change tickets or change operation events in the window.'),
+    sections,
+    context: [windowText, t(lang, '来源：变更单（ITSM）与变更操作事件', 'Source: change tickets (ITSM) and change operation events')],
+  };
+}
+
+export function incidentsView(data: Out<typeof openIncidentsTool>, lang: Lang): OutgoingMessage {
+  if (data.incidents.length === 0) return { lang, text: t(lang, '当前没有未恢复的故障。', 'No open incidents right now.') };
+  return {
+    lang,
+    title: t(lang, `未恢复的故障（${data.incidents.length}）`, `Open incidents (${data.incidents.length})`),
+    text: '',
+    sections: [
+      {
+        lines: data.incidents.map(
+          (i) =>
+            `${i.severity} ${i.id} ${i.title} · ${i.systemName ?? i.system} · ${statusLabel(i.status, lang)} · ${t(lang, '已持续', 'open for')} ${durationLabel(i.openMinutes, lang)}`,
+        ),
+      },
+    ],
+  };
+}

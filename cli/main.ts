@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import { handleMessage } from '../bot/conversation.js';
+import { renderText } from '../bot/render/text.js';
+import { WarroomError } from '../core/errors.js';
+import { resolveFromCwd } from '../core/paths.js';
+import { verifyAuditChain } from '../db/audit.js';
+import { loadDemo } from '../db/demo.js';
+import { exportDocument, importJson, type ImportReport } from '../db/import.js';
+import { migrate } from '../db/migrate.js';
+import { runTerminalChat } from './chat.js';
+import { reportError, withApp } from './run.js';
+import { startServer } from './start.js';
+
+const program = new Command();
+program
+  .name('warroom')
+  .description('Chat-first AIOps bot for securities and futures trading operations.')
+  .showHelpAfterError('(run `warroom --help` for usage)');
+
+const defaultUser = () => process.env.WARROOM_USER ?? safeUserName();
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'local';
+  }
+}
+
+function parseAt(value: string | undefined): (() => Date) | undefined {
+  if (!value) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new WarroomError('invalid_time', `--at "${value}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
+  return () => at;
+}
+
+function printImportReport(report: ImportReport): void {
+  for (const [kind, c] of Object.entries(report.counts)) {
+    process.stdout.write(`  ${kind.padEnd(13)} ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged\n`);
+  }
+  for (const w of report.warnings) process.stdout.write(`  warning: ${w}\n`);
+}
+
+program
+  .command('start')
+  .description('run the HTTP server (health, metrics, webhooks, chat platforms) until SIGTERM')
+  .action(async () => startServer());
+
+program
+  .command('chat')
+  .description('terminal chat over the same conversation pipeline as Slack and WeCom')
+  .option('--as <person>', 'who you are (a person id or platform user)', defaultUser())
+  .option('--at <time>', 'pretend it is this moment (ISO 8601), for replays')
+  .action(async (opts: { as: string; at?: string }) => {
+    const clock = parseAt(opts.at);
+    await withApp((app) => runTerminalChat(app, opts.as), clock ? { clock } : {});
+  });
+
+program
+  .command('ask')
+  .description('answer one question or command and exit')
+  .argument('<question...>', 'the question, e.g. "集中交易最近3个交易日有哪些变更"')
+  .option('--as <person>', 'who is asking', defaultUser())
+  .option('--at <time>', 'pretend it is this moment (ISO 8601)')
+  .option('--json', 'print the neutral reply messages as JSON')
+  .action(async (words: string[], opts: { as: string; at?: string; json?: boolean }) => {
+    const clock = parseAt(opts.at);
+    await withApp(async (app) => {
+      const replies = await handleMessage(app, {
+        user: { platform: 'cli', id: opts.as },
+        room: { platform: 'cli', id: 'ask', kind: 'dm' },
+        text: words.join(' '),
+      });
+      process.stdout.write(opts.json ? `${JSON.stringify(replies, null, 2)}\n` : `${replies.map(renderText).join('\n\n')}\n`);
+    }, clock ? { clock } : {});
+  });
+
+program
+  .command('import')
+  .description('import systems, people, on-call, changes, change events, alerts and incidents from a JSON file (all or nothing)')
+  .argument('<file>', 'JSON document with any of the top-level arrays')
+  .action(async (file: string) => {
+    const path = resolveFromCwd(file);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new WarroomError('import_unreadable', `Cannot read ${file}: ${(err as Error).message}`, { hint: 'The file must be a JSON document.' });
+    }
+    await withApp(async (app) => {
+      const report = await importJson(app.db, doc, file);
+      process.stdout.write(`Imported ${file}:\n`);
+      printImportReport(report);
+    });
+  });
+
+program
+  .command('export')
+  .description('write everything in the store in the import format')
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action(async (opts: { out?: string }) => {
+    await withApp(async (app) => {
+      const json = `${JSON.stringify(await exportDocument(app.db, app.config.WARROOM_TIMEZONE), null, 2)}\n`;
+      if (opts.out) writeFileSync(resolveFromCwd(opts.out), json);
+      else process.stdout.write(json);
+    });
+  });
+
+program
+  .command('demo')
+  .description('load the demo data set (moved to a recent week so "last 3 trading days" has answers)')
+  .option('--chat', 'open the terminal chat afterwards')
+  .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
+  .option('--as <person>', 'who you are in the chat', 'liqiang')
+  .action(async (opts: { chat?: boolean; shift: boolean; as: string }) => {
+    await withApp(async (app) => {
+      const result = await loadDemo(app.db, app.calendar, { now: app.clock(), shift: opts.shift });
+      process.stdout.write(`Demo data loaded into ${app.db.description} (the "current" Monday is ${result.currentMonday}):\n`);
+      printImportReport(result.report);
+      if (opts.chat) {
+        process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 故障 · help\n\n');
+        await runTerminalChat(app, opts.as);
+      }
+    });
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations (also done on every start)')
+  .action(async () => {
+    await withApp(async (app) => {
+      const applied = await migrate(app.db);
+      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n');
+    });
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description('recompute the hash chain of the audit log')
+  .action(async () => {
+    await withApp(async (app) => {
+      const v = await verifyAuditChain(app.db);
+      if (!v.ok) throw new WarroomError('audit_broken', `Audit log chain is broken at row ${v.brokenAt} (of ${v.rows}).`, { hint: 'Rows were changed outside Warroom; investigate before trusting the log.' });
+      process.stdout.write(`Audit log intact: ${v.rows} rows.\n`);
+    });
+  });
+
+program.parseAsync(process.argv).catch(reportError);

@@ -1,0 +1,26 @@
+import { createApp, type App } from '../core/app.js';
+import { loadConfig, type Config } from '../core/config.js';
+import { isWarroomError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+
+/** Build the app for one CLI command, run it, close it, and turn errors into a clear exit. */
+export async function withApp<T>(fn: (app: App) => Promise<T>, options: { clock?: () => Date; logLevel?: string } = {}): Promise<T> {
+  const config: Config = loadConfig();
+  // CLI commands print their answers on stdout; logs stay quiet unless asked for.
+  const logger = createLogger(options.logLevel ?? (process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn'));
+  const app = await createApp(config, { logger, ...(options.clock ? { clock: options.clock } : {}) });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export function reportError(err: unknown): never {
+  if (isWarroomError(err)) {
+    process.stderr.write(`warroom: ${err.toUserText()}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`warroom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,37 @@
+import { createApp } from '../core/app.js';
+import { loadConfig } from '../core/config.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { createRedis } from '../core/redis.js';
+import { startHttpServer } from '../server/http.js';
+
+/** `warroom start`: one HTTP server until SIGTERM/SIGINT, then a clean shutdown. */
+export async function startServer(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const app = await createApp(config, { logger });
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
+  redis?.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'redis connection problem'));
+  const http = await startHttpServer(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, ...(redis ? { redis } : {}) });
+  logger.info({ port: http.port, host: config.WARROOM_HOST, db: app.db.description }, 'warroom listening');
+  process.stdout.write(`Warroom listening on http://${config.WARROOM_HOST}:${http.port} (health: /healthz, metrics: /metrics)\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await http.close();
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+      await app.close();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,60 @@
+import { TradingCalendar } from './calendar.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Db } from '../db/db.js';
+import { openDb } from '../db/open.js';
+import { createToolRegistry } from '../tools/index.js';
+import type { ToolRegistry } from '../tools/registry.js';
+import type { ToolContext } from '../tools/tool.js';
+
+/** The running parts every entry point (server, chat, CLI, workers) shares. */
+export interface App {
+  config: Config;
+  db: Db;
+  calendar: TradingCalendar;
+  logger: Logger;
+  tools: ToolRegistry;
+  /** Now, as the app sees it; tests and replays pin it. */
+  clock: () => Date;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  db?: Db;
+  logger?: Logger;
+  clock?: () => Date;
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const calendar = new TradingCalendar({ timeZone: config.WARROOM_TIMEZONE, holidaysFile: config.WARROOM_HOLIDAYS_FILE });
+  const db = options.db ?? (await openDb(config));
+  const app: App = {
+    config,
+    db,
+    calendar,
+    logger,
+    tools: createToolRegistry(),
+    clock: options.clock ?? (() => new Date()),
+    async close() {
+      if (!options.db) await db.close();
+    },
+  };
+  const thisYear = String(new Date().getFullYear());
+  if (calendar.provisionalYears.has(thisYear) || !calendar.knownYears.has(thisYear)) {
+    logger.warn({ year: thisYear }, 'the exchange holiday list for this year is provisional or missing; set WARROOM_HOLIDAYS_FILE');
+  }
+  return app;
+}
+
+export function toolContext(app: App, actor: string, extra: Partial<ToolContext> = {}): ToolContext {
+  return {
+    db: app.db,
+    calendar: app.calendar,
+    logger: app.logger,
+    actor,
+    now: app.clock(),
+    timeZone: app.config.WARROOM_TIMEZONE,
+    ...extra,
+  };
+}

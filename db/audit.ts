@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { Db } from './db.js';
+
+export interface AuditEntry {
+  actor: string;
+  action: string;
+  target?: string;
+  outcome: string;
+  detail?: Record<string, unknown>;
+}
+
+export type AuditRow = {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: string;
+  detail: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+};
+
+const GENESIS = '0'.repeat(64);
+
+/** Stable JSON (sorted keys) so a hash can be recomputed from the stored row. */
+function canonical(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  return `{${Object.keys(obj)
+    .sort()
+    .filter((k) => obj[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
+    .join(',')}}`;
+}
+
+function hashOf(prevHash: string, at: string, e: AuditEntry): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonical({ at, actor: e.actor, action: e.action, target: e.target ?? null, outcome: e.outcome, detail: e.detail ?? {} }))
+    .digest('hex');
+}
+
+/**
+ * Append to the audit log. Rows are chained by hash and the table refuses UPDATE, DELETE and
+ * TRUNCATE, so an edit made behind the database's back shows up in `verifyAuditChain`.
+ */
+export async function appendAudit(db: Db, entry: AuditEntry): Promise<void> {
+  await db.transaction(async (tx) => {
+    // Serialise appends so each row sees its predecessor (PGlite is single-connection anyway).
+    if (db.kind === 'postgres') await tx.query("SELECT pg_advisory_xact_lock(hashtext('warroom:audit'))");
+    const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+    const prev = last[0]?.hash ?? GENESIS;
+    const at = new Date().toISOString();
+    await tx.query(
+      'INSERT INTO audit_log (at, actor, action, target, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)',
+      [at, entry.actor, entry.action, entry.target ?? null, entry.outcome, JSON.stringify(entry.detail ?? {}), prev, hashOf(prev, at, entry)],
+    );
+  });
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  rows: number;
+  /** The first row whose hash or link does not match, when `ok` is false. */
+  brokenAt?: number;
+}
+
+export async function verifyAuditChain(db: Db): Promise<AuditVerification> {
+  const rows = await db.query<AuditRow>('SELECT * FROM audit_log ORDER BY id');
+  let prev = GENESIS;
+  for (const row of rows) {
+    const at = new Date(row.at).toISOString();
+    const expected = hashOf(prev, at, { actor: row.actor, action: row.action, target: row.target ?? undefined, outcome: row.outcome, detail: row.detail });
+    if (row.prev_hash !== prev || row.hash !== expected) return { ok: false, rows: rows.length, brokenAt: row.id };
+    prev = row.hash;
+  }
+  return { ok: true, rows: rows.length };
+}

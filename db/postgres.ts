@@ -1,0 +1,62 @@
+import pg from 'pg';
+import { redactUrl } from '../core/config.js';
+import type { Db, Queryable, Row } from './db.js';
+
+// Timestamps come back as Date on both drivers; int8 counts as numbers (they stay far below 2^53).
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export interface PostgresDbOptions {
+  /** Pool size; a chat bot needs few connections. */
+  max?: number;
+}
+
+export function createPostgresDb(url: string, options: PostgresDbOptions = {}): Db {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle client that loses its connection (PostgreSQL restarting) must not crash the process;
+  // the pool drops it and the next query opens a new one.
+  pool.on('error', () => {});
+
+  const query = async <T extends Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
+    const res = await pool.query(sql, params as unknown[] | undefined);
+    return res.rows as T[];
+  };
+
+  return {
+    kind: 'postgres',
+    description: `postgres ${redactUrl(url)}`,
+    query,
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          async query<T extends Row>(sql: string, params?: readonly unknown[]) {
+            const res = await client.query(sql, params as unknown[] | undefined);
+            return res.rows as T[];
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

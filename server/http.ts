@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import type { App } from '../core/app.js';
+import { redactUrl } from '../core/config.js';
+import { errorMessage, isWarroomError, WarroomError } from '../core/errors.js';
+import { enableDefaultMetrics, httpDuration, httpRequests, metricsRegistry } from '../core/metrics.js';
+import { pingRedis } from '../core/redis.js';
+
+export interface RouteContext {
+  app: App;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The raw body, read once (webhook signatures need the exact bytes). */
+  body(): Promise<Buffer>;
+  json(): Promise<unknown>;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  handler(ctx: RouteContext): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  routes?: Route[];
+  redis?: Redis;
+  /** Largest body accepted, in bytes. */
+  maxBodyBytes?: number;
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new WarroomError('body_too_large', `Request body is larger than ${limit} bytes.`, { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function healthRoutes(redis: Redis | undefined): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/healthz',
+      async handler({ app, res }) {
+        const checks: Record<string, unknown> = {};
+        let ok = true;
+        const t0 = performance.now();
+        try {
+          await app.db.ping();
+          checks.database = { ok: true, kind: app.db.kind, ms: Math.round(performance.now() - t0) };
+        } catch (err) {
+          ok = false;
+          checks.database = { ok: false, kind: app.db.kind, error: errorMessage(err) };
+        }
+        if (redis) {
+          const t1 = performance.now();
+          try {
+            await pingRedis(redis);
+            checks.redis = { ok: true, url: redactUrl(app.config.REDIS_URL), ms: Math.round(performance.now() - t1) };
+          } catch (err) {
+            ok = false;
+            checks.redis = { ok: false, url: redactUrl(app.config.REDIS_URL), error: errorMessage(err) };
+          }
+        } else {
+          checks.redis = { configured: false };
+        }
+        sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      async handler({ res }) {
+        const body = await metricsRegistry.metrics();
+        res.writeHead(200, { 'content-type': metricsRegistry.contentType });
+        res.end(body);
+      },
+    },
+  ];
+}
+
+/** One HTTP server for health, metrics, webhooks and chat platforms (mounted by later parts). */
+export async function startHttpServer(app: App, options: HttpServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  enableDefaultMetrics();
+  const routes = [...healthRoutes(options.redis), ...(options.routes ?? [])];
+  const limit = options.maxBodyBytes ?? 5 * 1024 * 1024;
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routes.find((r) => r.method === req.method && r.path === url.pathname);
+    const routeLabel = route ? route.path : 'unmatched';
+    res.on('finish', () => {
+      httpRequests.inc({ method: req.method ?? '?', route: routeLabel, status: String(res.statusCode) });
+      httpDuration.observe({ method: req.method ?? '?', route: routeLabel }, (performance.now() - started) / 1000);
+      app.logger.debug({ method: req.method, route: routeLabel, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http');
+    });
+    if (!route) {
+      const allowed = routes.filter((r) => r.path === url.pathname).map((r) => r.method);
+      if (allowed.length) {
+        res.setHeader('allow', allowed.join(', '));
+        return sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}.` });
+      }
+      return sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method} ${url.pathname}.` });
+    }
+    let bodyPromise: Promise<Buffer> | undefined;
+    const body = () => (bodyPromise ??= readBody(req, limit));
+    const ctx: RouteContext = {
+      app,
+      req,
+      res,
+      url,
+      body,
+      async json() {
+        const buf = await body();
+        try {
+          return JSON.parse(buf.toString('utf8')) as unknown;
+        } catch (err) {
+          throw new WarroomError('invalid_json', `Request body is not valid JSON: ${errorMessage(err)}`, { status: 400 });
+        }
+      },
+    };
+    route.handler(ctx).catch((err: unknown) => {
+      if (res.headersSent) return res.end();
+      if (isWarroomError(err)) return sendJson(res, err.status, { error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+      app.logger.error({ err: errorMessage(err), route: routeLabel }, 'request failed');
+      sendJson(res, 500, { error: 'internal', message: 'Internal error; it has been logged.' });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
+import { errorMessage, isWarroomError } from '../core/errors.js';
+import { toolCalls, toolDuration } from '../core/metrics.js';
+import { appendAudit } from '../db/audit.js';
+import type { ToolContext, ToolDefinition, ToolResult } from './tool.js';
+
+function describeZodError(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * The one door to every tool. The agent, chat commands, the CLI and workers all call `invoke`, so
+ * validation, the approval gate, audit and timing happen in one fixed order:
+ * validate input → approval gate → run → validate output → audit → metrics.
+ */
+export class ToolRegistry {
+  private readonly tools = new Map<string, ToolDefinition>();
+
+  register(tool: ToolDefinition): this {
+    if (this.tools.has(tool.name)) throw new Error(`tool "${tool.name}" is registered twice`);
+    this.tools.set(tool.name, tool);
+    return this;
+  }
+
+  get(name: string): ToolDefinition | undefined {
+    return this.tools.get(name);
+  }
+
+  list(): ToolDefinition[] {
+    return [...this.tools.values()];
+  }
+
+  async invoke<O = unknown>(name: string, rawInput: unknown, ctx: ToolContext): Promise<ToolResult<O>> {
+    const started = performance.now();
+    const tool = this.tools.get(name);
+    const finish = async (result: Omit<ToolResult<O>, 'durationMs' | 'tool'>, input: unknown): Promise<ToolResult<O>> => {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      const full: ToolResult<O> = { tool: name, durationMs, ...result };
+      try {
+        await appendAudit(ctx.db, {
+          actor: ctx.actor,
+          action: `tool:${name}`,
+          target: ctx.incidentId,
+          outcome: full.status,
+          detail: { input, durationMs, ...(full.error ? { error: full.error } : {}), ...(ctx.approvedActionId ? { actionId: ctx.approvedActionId } : {}) },
+        });
+      } catch (err) {
+        // A tool answer is still useful when the audit write fails; the failure itself is logged loudly.
+        ctx.logger.error({ tool: name, err: errorMessage(err) }, 'audit write failed');
+      }
+      toolCalls.inc({ tool: name, status: full.status });
+      toolDuration.observe({ tool: name }, durationMs / 1000);
+      ctx.logger.debug({ tool: name, status: full.status, durationMs }, 'tool call');
+      return full;
+    };
+
+    if (!tool) {
+      return finish({ status: 'error', summary: `Unknown tool "${name}".`, error: `unknown tool; known tools: ${this.names().join(', ')}` }, rawInput);
+    }
+    const parsed = tool.input.safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      const error = describeZodError(parsed.error);
+      return finish({ status: 'error', summary: `Invalid input for ${name}: ${error}`, error }, rawInput);
+    }
+    if (tool.risk !== 'read' && !ctx.approvedActionId) {
+      return finish(
+        { status: 'approval_required', summary: `${name} is a ${tool.risk}-risk action: it needs approval before it runs.` },
+        parsed.data,
+      );
+    }
+    try {
+      const out = await tool.run(parsed.data, ctx);
+      const checked = tool.output.safeParse(out.data);
+      if (!checked.success) {
+        const error = `tool returned data that does not match its output schema: ${describeZodError(checked.error)}`;
+        return finish({ status: 'error', summary: `${name} failed: ${error}`, error }, parsed.data);
+      }
+      return finish({ status: out.status ?? 'success', data: checked.data as O, summary: out.summary }, parsed.data);
+    } catch (err) {
+      const error = isWarroomError(err) ? err.toUserText() : errorMessage(err);
+      if (!isWarroomError(err)) ctx.logger.error({ tool: name, err: errorMessage(err) }, 'tool failed');
+      return finish({ status: 'error', summary: `${name} failed: ${error}`, error }, parsed.data);
+    }
+  }
+
+  names(): string[] {
+    return [...this.tools.keys()];
+  }
+}
