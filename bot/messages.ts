@@ -56,9 +56,16 @@ export interface OutgoingMessage {
   lang?: Lang;
 }
 
-/** Chinese when the text has Han characters, English otherwise. */
+/**
+ * The language to answer in. System names are often Chinese inside English questions
+ * ("who is on call for 中登报盘?"), so weigh the Han text (about two characters a word) against
+ * the Latin words rather than answering Chinese at the first Han character.
+ */
 export function detectLang(text: string): Lang {
-  return /[\u3400-\u9fff]/.test(text) ? 'zh' : 'en';
+  const han = (text.match(/[\u3400-\u9fff]/g) ?? []).length;
+  if (han === 0) return 'en';
+  const latinWords = (text.match(/[A-Za-z]{2,}/g) ?? []).length;
+  return han / 2 >= latinWords ? 'zh' : 'en';
 }
 
 export function t(lang: Lang, zh: string, en: string): string {

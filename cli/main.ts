@@ -113,7 +113,7 @@ program
   .description('load the demo data set (moved to a recent week so "last 3 trading days" has answers)')
   .option('--chat', 'open the terminal chat afterwards')
   .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
-  .option('--as <person>', 'who you are in the chat', 'liqiang')
+  .option('--as <person>', 'who you are in the chat (a demo person id)', 'songkai')
   .action(async (opts: { chat?: boolean; shift: boolean; as: string }) => {
     await withApp(async (app) => {
       const result = await loadDemo(app.db, app.calendar, { now: app.clock(), shift: opts.shift });

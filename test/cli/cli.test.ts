@@ -1,0 +1,112 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../core/paths.js';
+
+const cli = join(packageRoot, 'cli', 'main.ts');
+
+/** Run `warroom …` as a user would (from the sources, through tsx), with its own WARROOM_HOME. */
+function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    cwd: packageRoot,
+    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: '', WARROOM_HOME: home, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const home = () => mkdtempSync(join(tmpdir(), 'warroom-cli-'));
+
+describe('warroom CLI', () => {
+  it('loads the demo and answers the change question for a pinned Monday', () => {
+    const h = home();
+    const demo = warroom(h, ['demo', '--no-shift']);
+    expect(demo.code).toBe(0);
+    expect(demo.stdout).toMatch(/changes\s+\d+ new/);
+    const ask = warroom(h, ['ask', '--at', '2026-11-23T09:40:00+08:00', '集中交易最近3个交易日有哪些变更']);
+    expect(ask.code).toBe(0);
+    expect(ask.stdout).toContain('CAB-20261120-003');
+    expect(ask.stdout).not.toContain('CAB-20261116-002');
+  });
+
+  it('moves the demo to a recent week so "now" has changes to show', () => {
+    const h = home();
+    expect(warroom(h, ['demo']).code).toBe(0);
+    const ask = warroom(h, ['ask', '--json', 'changes jzjy']);
+    expect(ask.code).toBe(0);
+    const [reply] = JSON.parse(ask.stdout) as Array<{ sections?: Array<{ lines: string[] }> }>;
+    expect(reply?.sections?.[0]?.lines.some((l) => l.includes('数据库连接池参数调整') || l.includes('连接池'))).toBe(true);
+  });
+
+  it('rejects a malformed import naming the field, writes nothing, and then imports a good file idempotently', () => {
+    const h = home();
+    const dir = mkdtempSync(join(tmpdir(), 'warroom-imp-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ systems: [{ id: 'a', name: 'A' }], changes: [{ id: 'C1', title: 't', system: 'a', risk: 'extreme' }] }));
+    const r = warroom(h, ['import', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('changes[0].risk');
+    const exported = JSON.parse(warroom(h, ['export']).stdout);
+    expect(exported.systems).toEqual([]);
+
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ systems: [{ id: 'a', name: 'A', tier: 'B' }] }));
+    expect(warroom(h, ['import', good]).stdout).toMatch(/systems\s+1 new, 0 updated, 0 unchanged/);
+    expect(warroom(h, ['import', good]).stdout).toMatch(/systems\s+0 new, 0 updated, 1 unchanged/);
+  });
+
+  it('names a bad environment variable and exits 2', () => {
+    const r = warroom(home(), ['ask', 'help'], { WARROOM_PORT: 'abc' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('WARROOM_PORT');
+  });
+
+  it('runs the terminal chat over piped input', () => {
+    const h = home();
+    warroom(h, ['demo', '--no-shift']);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'chat', '--at', '2026-11-23T09:40:00+08:00'], {
+      cwd: packageRoot,
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', WARROOM_HOME: h },
+      input: '帮助\noncall jzjy\n/bogus\n',
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Warroom 命令');
+    expect(r.stdout).toContain('On call for 集中交易');
+    expect(r.stdout).toContain('Unknown command "bogus"');
+  });
+
+  it('starts the server, serves /healthz and shuts down cleanly on SIGTERM', async () => {
+    const h = home();
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], {
+      cwd: packageRoot,
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', WARROOM_HOME: h, WARROOM_PORT: '0', LOG_LEVEL: 'info' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 60_000);
+      child.stdout.on('data', () => {
+        const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+    });
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', (c) => resolve(c));
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+    expect(err).toContain('stopped cleanly');
+  });
+});

@@ -1,0 +1,29 @@
+import { createApp, type App } from '../../core/app.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import type { Db } from '../../db/db.js';
+import { loadDemo } from '../../db/demo.js';
+import type { IncomingMessage, OutgoingMessage } from '../../bot/messages.js';
+import { handleMessage } from '../../bot/conversation.js';
+import { renderText } from '../../bot/render/text.js';
+
+/** The demo's "current" moment: Monday 2026-11-23, ten minutes after the open. */
+export const DEMO_NOW = new Date('2026-11-23T09:40:00+08:00');
+
+export async function createTestApp(db: Db, options: { now?: Date; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
+  const config = loadConfig({ WARROOM_HOME: '/nonexistent', ...(options.env ?? {}) });
+  const now = options.now ?? DEMO_NOW;
+  return createApp(config, { db, logger: createLogger('silent'), clock: () => now });
+}
+
+export async function createDemoApp(db: Db, now: Date = DEMO_NOW): Promise<App> {
+  const app = await createTestApp(db, { now });
+  await loadDemo(db, app.calendar, { shift: false });
+  return app;
+}
+
+/** Send one chat line as a user and get the replies as the terminal shows them. */
+export async function say(app: App, text: string, userId = 'songkai', platform: IncomingMessage['user']['platform'] = 'cli'): Promise<{ messages: OutgoingMessage[]; text: string }> {
+  const messages = await handleMessage(app, { user: { platform, id: userId }, room: { platform, id: 'test', kind: 'dm' }, text });
+  return { messages, text: messages.map(renderText).join('\n\n') };
+}
