@@ -12,7 +12,9 @@ const changeOut = z.object({
   plannedStart: z.string().nullable(),
   plannedEnd: z.string().nullable(),
   executor: z.string().nullable(),
+  executorName: z.string().nullable(),
   reviewer: z.string().nullable(),
+  reviewerName: z.string().nullable(),
   objects: z.array(z.string()),
   eventCount: z.number(),
 });
@@ -22,6 +24,7 @@ const eventOut = z.object({
   at: z.string(),
   scene: z.string().nullable(),
   operator: z.string(),
+  operatorName: z.string().nullable(),
   system: z.string(),
   environment: z.string().nullable(),
   action: z.string(),
@@ -92,6 +95,8 @@ export const changeLookupTool = defineTool({
       [systemIds, from, to, input.risk ?? null, input.operator ?? null],
     );
 
+    const people = new Map((await ctx.db.query<{ id: string; name: string }>('SELECT id, name FROM people')).map((p) => [p.id, p.name]));
+    const nameOf = (id: string | null) => (id ? (people.get(id) ?? null) : null);
     const z8 = (d: Date | null) => (d ? formatZoned(d, ctx.timeZone) : null);
     const data = {
       system: { id: system.id, name: system.name },
@@ -99,10 +104,10 @@ export const changeLookupTool = defineTool({
       window: { from: formatZoned(window.from, ctx.timeZone), to: formatZoned(window.to, ctx.timeZone), tradingDays: window.tradingDays, includesToday: window.includesToday },
       changes: changes.map((c) => ({
         id: c.id, title: c.title, system: c.system, risk: c.risk, status: c.status, plannedStart: z8(c.planned_start),
-        plannedEnd: z8(c.planned_end), executor: c.executor, reviewer: c.reviewer, objects: c.objects, eventCount: c.event_count,
+        plannedEnd: z8(c.planned_end), executor: c.executor, executorName: nameOf(c.executor), reviewer: c.reviewer, reviewerName: nameOf(c.reviewer), objects: c.objects, eventCount: c.event_count,
       })),
       events: events.map((e) => ({
-        id: e.id, at: formatZoned(e.at, ctx.timeZone), scene: e.scene, operator: e.operator, system: e.system, environment: e.environment,
+        id: e.id, at: formatZoned(e.at, ctx.timeZone), scene: e.scene, operator: e.operator, operatorName: nameOf(e.operator), system: e.system, environment: e.environment,
         action: e.action, object: e.object, changeId: e.change_id, source: e.source,
       })),
     };

@@ -58,14 +58,16 @@ export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, time
   const changeLines = data.changes.map((c) => {
     const when = c.plannedStart ? formatShort(new Date(c.plannedStart), timeZone, lang) : t(lang, '时间未定', 'time unset');
     const sys = data.systems.length > 1 ? ` [${c.system}]` : '';
-    const who = [c.executor && t(lang, `执行 ${c.executor}`, `by ${c.executor}`), c.reviewer && t(lang, `复核 ${c.reviewer}`, `reviewed by ${c.reviewer}`)]
+    const executor = c.executorName ?? c.executor;
+    const reviewer = c.reviewerName ?? c.reviewer;
+    const who = [executor && t(lang, `执行 ${executor}`, `by ${executor}`), reviewer && t(lang, `复核 ${reviewer}`, `reviewed by ${reviewer}`)]
       .filter(Boolean)
       .join(t(lang, '，', ', '));
     return `${c.id}${sys} ${c.title} · ${riskLabel(c.risk, lang)} · ${when}${who ? ` · ${who}` : ''}`;
   });
   const eventLines = data.events.map((e) => {
     const ticket = e.changeId ?? t(lang, '⚠ 无变更单', '⚠ no ticket');
-    return `${formatShort(new Date(e.at), timeZone, lang)} ${e.operator} ${e.action} ${e.object} [${e.system}${e.environment ? `/${e.environment}` : ''}]${e.scene ? ` (${e.scene})` : ''} · ${ticket}${e.source ? ` · ${e.source}` : ''}`;
+    return `${formatShort(new Date(e.at), timeZone, lang)} ${e.operatorName ?? e.operator} ${e.action} ${e.object} [${e.system}${e.environment ? `/${e.environment}` : ''}]${e.scene ? ` (${e.scene})` : ''} · ${ticket}${e.source ? ` · ${e.source}` : ''}`;
   });
   const sections = [];
   if (changeLines.length) sections.push({ title: t(lang, `变更单（${changeLines.length}）`, `Change tickets (${changeLines.length})`), lines: changeLines });

@@ -39,6 +39,10 @@ describe('conversation over the demo data (Monday 2026-11-23 09:40)', () => {
     expect(r.text).not.toContain('CAB-20261116-002'); // Monday of the week before: outside
     expect(r.text).not.toContain('CAB-20261117-001');
     expect(r.text).toContain('无变更单'); // an event without a ticket is flagged
+    const [change] = await db.query<{ executor: string; name: string }>(
+      "SELECT c.executor, p.name FROM changes c JOIN people p ON p.id = c.executor WHERE c.id = 'CAB-20261120-003'",
+    );
+    expect(r.text).toContain(`执行 ${change!.name}`); // people by name, not by id
   });
 
   it('widens the window when asked in English for 5 trading days', async () => {
