@@ -4,6 +4,9 @@ import { listSystems } from '../db/queries/systems.js';
 import { t, type Lang, type OutgoingMessage } from '../bot/messages.js';
 import { changesView, incidentsView, oncallView, systemsView, toolProblemView } from '../bot/views/tool-views.js';
 import type { ToolResult } from '../tools/tool.js';
+import { runbookAnswerView } from '../bot/views/runbook-views.js';
+import type { getRunbookTool, searchRunbooksTool } from '../tools/search-runbooks.js';
+import type { z } from 'zod';
 import { readIntent } from './intents.js';
 
 export interface Citation {
@@ -57,15 +60,28 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
       const r = await app.tools.invoke('list_systems', {}, ctx);
       return answer(r.status === 'error' ? toolProblemView(r, lang) : systemsView(r.data as never, lang), [r]);
     }
-    case 'unknown':
-      return answer({
-        lang,
-        text: t(
-          lang,
-          '我还不能回答这个问题。可以问我：某系统最近几个交易日的变更、谁在值班、当前有哪些故障；输入「帮助」查看全部命令。',
-          "I can't answer that yet. Ask me about a system's recent changes, who is on call, or what incidents are open; type `help` for all commands.",
-        ),
-      });
+    case 'runbook': {
+      const search = await app.tools.invoke<z.output<(typeof searchRunbooksTool)['output']>>('search_runbooks', { query: q.text, top: 4 }, ctx);
+      const hits = search.data?.hits ?? [];
+      if (search.status === 'error') return answer(toolProblemView(search, lang), [search]);
+      if (hits.length === 0) {
+        return answer(
+          {
+            lang,
+            text: t(
+              lang,
+              '运行手册里没有找到相关内容。可以问我：某系统最近几个交易日的变更、谁在值班、当前有哪些故障；输入「帮助」查看全部命令。',
+              "I found nothing about that in the runbooks. Ask me about a system's recent changes, who is on call, or what incidents are open; type `help` for all commands.",
+            ),
+          },
+          [search],
+        );
+      }
+      const full = await app.tools.invoke<z.output<(typeof getRunbookTool)['output']>>('get_runbook', { id: hits[0]!.runbookId }, ctx);
+      const result = answer(runbookAnswerView(hits, full.data, lang), [search, full]);
+      result.citations = hits.map((h) => ({ runbookId: h.runbookId, section: h.section, source: h.source }));
+      return result;
+    }
   }
 }
 

@@ -11,7 +11,7 @@ export type Intent =
   | { kind: 'oncall'; system?: SystemRow; role?: string }
   | { kind: 'incidents'; system?: SystemRow }
   | { kind: 'systems' }
-  | { kind: 'unknown'; systems: SystemRow[] };
+  | { kind: 'runbook'; systems: SystemRow[] };
 
 const CN_DIGITS: Record<string, number> = { 一: 1, 两: 2, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10 };
 
@@ -44,16 +44,20 @@ const CHANGE = /变更|改动|变动|上线|发布|升级|改了|动了|操作�
 const ONCALL = /值班|on[\s-]?call|谁负责|负责人|联系谁|找谁|who\s+(?:is|'s)\s+(?:on|responsible|in charge)/i;
 const INCIDENTS = /故障|事件|事故|现在什么情况|什么情况|怎么样了|incident|outage|what(?:'s| is) (?:going on|open|happening)|status/i;
 const SYSTEMS = /系统列表|哪些系统|所有系统|有什么系统|list (?:the )?systems|which systems|what systems|^systems$/i;
+// "How do I…" and "what do I do about…": the answer is in the runbooks, whatever else is named.
+const HOWTO = /怎么办|怎么处理|怎么处置|怎么恢复|怎么排查|怎么切|如何|怎样|处置|应急|预案|手册|排查步骤|how (?:do|to|should|can)|what (?:should|do) (?:i|we)|runbook|playbook|steps? to|troubleshoot/i;
 const NEIGHBOURS = /上下游|上游|下游|邻居|关联系统|依赖|neighbo|upstream|downstream|dependenc/i;
 
 export function readIntent(text: string, systems: SystemRow[], defaultDays: number): Intent {
   const mentioned = systemsMentioned(systems, text);
   const system = mentioned[0];
+  if (HOWTO.test(text)) return { kind: 'runbook', systems: mentioned };
   if (CHANGE.test(text)) {
     return { kind: 'changes', system, days: parseTradingDays(text, defaultDays), includeNeighbours: NEIGHBOURS.test(text) };
   }
   if (ONCALL.test(text)) return { kind: 'oncall', system };
   if (SYSTEMS.test(text.trim())) return { kind: 'systems' };
   if (INCIDENTS.test(text)) return { kind: 'incidents', system };
-  return { kind: 'unknown', systems: mentioned };
+  // Anything else is most likely a symptom or a pasted log line: look it up in the runbooks.
+  return { kind: 'runbook', systems: mentioned };
 }

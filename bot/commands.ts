@@ -1,5 +1,6 @@
 import type { App } from '../core/app.js';
 import { toolContext } from '../core/app.js';
+import { runbookView } from './views/runbook-views.js';
 import { changesView, incidentsView, oncallView, systemsView, toolProblemView } from './views/tool-views.js';
 import { t, type IncomingMessage, type Lang, type OutgoingMessage } from './messages.js';
 import { parseTradingDays } from '../agents/intents.js';
@@ -63,6 +64,16 @@ export const commands: Command[] = [
       const days = dayArg ? (/^\d+$/.test(dayArg) ? Number(dayArg) : parseTradingDays(dayArg, app.config.WARROOM_CHANGE_WINDOW_DAYS)) : app.config.WARROOM_CHANGE_WINDOW_DAYS;
       const r = await app.tools.invoke('change_lookup', { system, days, includeNeighbours }, toolContext(app, actor));
       return r.status === 'error' ? toolProblemView(r, lang) : changesView(r.data as never, lang, app.config.WARROOM_TIMEZONE);
+    },
+  },
+  {
+    names: ['runbook', '手册', '运行手册'],
+    usage: { zh: '手册 <runbook id>', en: 'runbook <id>' },
+    summary: { zh: '显示一份运行手册全文', en: 'show one runbook in full' },
+    async run({ app, actor, lang, args }) {
+      if (!args[0]) return usageError(this, lang);
+      const r = await app.tools.invoke('get_runbook', { id: args[0] }, toolContext(app, actor));
+      return r.status === 'error' ? toolProblemView(r, lang) : runbookView(r.data as never, lang);
     },
   },
   {

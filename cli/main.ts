@@ -5,12 +5,14 @@ import { Command } from 'commander';
 import { handleMessage } from '../bot/conversation.js';
 import { renderText } from '../bot/render/text.js';
 import { WarroomError } from '../core/errors.js';
-import { resolveFromCwd } from '../core/paths.js';
+import { resolveFromCwd, shippedRunbooksDir } from '../core/paths.js';
 import { verifyAuditChain } from '../db/audit.js';
 import { loadDemo } from '../db/demo.js';
 import { exportDocument, importJson, type ImportReport } from '../db/import.js';
 import { migrate } from '../db/migrate.js';
+import { ingestRunbooks } from '../knowledge/ingest.js';
 import { runTerminalChat } from './chat.js';
+import { printIngestReport, registerKnowledgeCommands } from './kb.js';
 import { reportError, withApp } from './run.js';
 import { startServer } from './start.js';
 
@@ -110,7 +112,7 @@ program
 
 program
   .command('demo')
-  .description('load the demo data set (moved to a recent week so "last 3 trading days" has answers)')
+  .description('load the demo data set (moved to a recent week so "last 3 trading days" has answers) and the shipped runbooks')
   .option('--chat', 'open the terminal chat afterwards')
   .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
   .option('--as <person>', 'who you are in the chat (a demo person id)', 'songkai')
@@ -119,8 +121,9 @@ program
       const result = await loadDemo(app.db, app.calendar, { now: app.clock(), shift: opts.shift });
       process.stdout.write(`Demo data loaded into ${app.db.description} (the "current" Monday is ${result.currentMonday}):\n`);
       printImportReport(result.report);
+      printIngestReport(await ingestRunbooks(app.db, shippedRunbooksDir, app.embedder, { prune: true }));
       if (opts.chat) {
-        process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 故障 · help\n\n');
+        process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · 故障 · help\n\n');
         await runTerminalChat(app, opts.as);
       }
     });
@@ -147,5 +150,7 @@ audit
       process.stdout.write(`Audit log intact: ${v.rows} rows.\n`);
     });
   });
+
+registerKnowledgeCommands(program);
 
 program.parseAsync(process.argv).catch(reportError);

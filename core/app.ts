@@ -6,6 +6,7 @@ import { openDb } from '../db/open.js';
 import { createToolRegistry } from '../tools/index.js';
 import type { ToolRegistry } from '../tools/registry.js';
 import type { ToolContext } from '../tools/tool.js';
+import { createEmbedder, type Embedder } from '../knowledge/embedder.js';
 
 /** The running parts every entry point (server, chat, CLI, workers) shares. */
 export interface App {
@@ -14,6 +15,8 @@ export interface App {
   calendar: TradingCalendar;
   logger: Logger;
   tools: ToolRegistry;
+  /** Embeds runbook chunks and queries (offline unless an OpenAI-compatible endpoint is configured). */
+  embedder: Embedder;
   /** Now, as the app sees it; tests and replays pin it. */
   clock: () => Date;
   close(): Promise<void>;
@@ -35,6 +38,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     calendar,
     logger,
     tools: createToolRegistry(),
+    embedder: createEmbedder(config),
     clock: options.clock ?? (() => new Date()),
     async close() {
       if (!options.db) await db.close();
@@ -52,6 +56,7 @@ export function toolContext(app: App, actor: string, extra: Partial<ToolContext>
     db: app.db,
     calendar: app.calendar,
     logger: app.logger,
+    embedder: app.embedder,
     actor,
     now: app.clock(),
     timeZone: app.config.WARROOM_TIMEZONE,

@@ -31,6 +31,10 @@ export const configSchema = z.object({
   ),
   WARROOM_TIMEZONE: z.preprocess(emptyToUndefined, z.string().default('Asia/Shanghai')),
   WARROOM_HOLIDAYS_FILE: optionalString,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
+  WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),
+  WARROOM_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('text-embedding-3-small')),
   WARROOM_CHANGE_WINDOW_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(30).default(3)),
 });
 
@@ -43,7 +47,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.');
     const raw = env[name];
-    const shown = raw === undefined ? 'unset' : name.includes('URL') ? 'set' : JSON.stringify(raw);
+    // Connection strings and keys may hold secrets: say only whether they are set.
+    const secret = /URL|KEY|SECRET|TOKEN|PASSWORD/.test(name);
+    const shown = raw === undefined ? 'unset' : secret ? 'set' : JSON.stringify(raw);
     return `  ${name} (${shown}): ${issue.message}`;
   });
   throw new WarroomError('config_invalid', `Invalid configuration:\n${lines.join('\n')}`, {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { TradingCalendar } from '../core/calendar.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../db/db.js';
+import type { Embedder } from '../knowledge/embedder.js';
 
 /**
  * `read` tools run at once for anyone allowed in the room; `write` and `high` never run directly:
@@ -14,6 +15,7 @@ export interface ToolContext {
   db: Db;
   calendar: TradingCalendar;
   logger: Logger;
+  embedder: Embedder;
   /** Who asked: a person id when known, otherwise `platform:user`. */
   actor: string;
   /** The moment the question is about; tests and replays pin it. */

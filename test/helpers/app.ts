@@ -3,6 +3,8 @@ import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
 import { loadDemo } from '../../db/demo.js';
+import { shippedRunbooksDir } from '../../core/paths.js';
+import { ingestRunbooks } from '../../knowledge/ingest.js';
 import type { IncomingMessage, OutgoingMessage } from '../../bot/messages.js';
 import { handleMessage } from '../../bot/conversation.js';
 import { renderText } from '../../bot/render/text.js';
@@ -19,6 +21,7 @@ export async function createTestApp(db: Db, options: { now?: Date; env?: NodeJS.
 export async function createDemoApp(db: Db, now: Date = DEMO_NOW): Promise<App> {
   const app = await createTestApp(db, { now });
   await loadDemo(db, app.calendar, { shift: false });
+  await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
   return app;
 }
 
