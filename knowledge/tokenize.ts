@@ -17,7 +17,8 @@ function segmenter(): Jieba {
 const STOP = new Set([
   '的', '了', '是', '在', '和', '与', '及', '或', '也', '都', '就', '把', '被', '跟', '对', '从', '到', '为', '而', '又', '还', '吗', '呢', '吧', '啊', '呀',
   '我', '我们', '你', '你们', '他', '她', '它', '这', '那', '这个', '那个', '一个', '什么', '怎么', '怎么办', '怎样', '如何', '请问', '一下', '有', '没', '能', '会', '要', '该', '可以',
-  '个', '些', '上', '下', '中', '里', '后', '前', '时', '后来', '现在', '今天', '刚才', '突然', '好像', '一直', '大量', '很多', '出现', '发现',
+  // 前 / 后 stay: "开盘后" (after the open) and "盘前" (pre-open) are different trading phases.
+  '个', '些', '上', '下', '中', '里', '时', '后来', '现在', '今天', '刚才', '突然', '好像', '一直', '大量', '很多', '出现', '发现',
   'the', 'a', 'an', 'and', 'or', 'of', 'to', 'in', 'on', 'at', 'for', 'is', 'are', 'was', 'were', 'be', 'been', 'it', 'its', 'this', 'that', 'with',
   'as', 'by', 'from', 'we', 'our', 'i', 'you', 'my', 'me', 'do', 'does', 'did', 'how', 'what', 'why', 'when', 'which', 'who', 'should', 'can', 'could',
   'there', 'here', 'all', 'any', 'some', 'after', 'before', 'now', 'just', 'again', 'seems', 'getting', 'got', 'has', 'have', 'had', 'into', 'up',

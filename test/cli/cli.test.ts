@@ -110,3 +110,36 @@ describe('warroom CLI', () => {
     expect(err).toContain('stopped cleanly');
   });
 });
+
+describe('warroom kb', () => {
+  it('ingests the shipped runbooks and answers `kb search --json` with the FPGA/MDGW runbook first', () => {
+    const h = home();
+    const ingest = warroom(h, ['kb', 'ingest']);
+    expect(ingest.code).toBe(0);
+    expect(ingest.stdout).toMatch(/Ingested \d+ file\(s\): \d+ runbook\(s\) stored, \d+ chunk\(s\), 0 unchanged, 0 removed, 0 error\(s\)/);
+    expect(warroom(h, ['kb', 'ingest']).stdout).toMatch(/0 runbook\(s\) stored, 0 chunk\(s\), \d+ unchanged/);
+    const r = warroom(h, ['kb', 'search', '行情卡跟交易所网关的连接断了', '--json']);
+    expect(r.code).toBe(0);
+    const hits = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(Object.keys(hits[0]!).sort()).toEqual(['runbookId', 'score', 'section', 'source', 'text', 'title']);
+    expect(hits[0]).toMatchObject({ runbookId: 'rb-fpga-mdgw-session', source: 'fpga/rb-fpga-mdgw-session.md' });
+
+    const dir = mkdtempSync(join(tmpdir(), 'warroom-batch-'));
+    const batch = join(dir, 'q.txt');
+    writeFileSync(batch, 'Redis 主从复制断了\n\ncertificate expired on the gateway\n');
+    const b = warroom(h, ['kb', 'search', '--batch', batch, '--top', '2']);
+    const lines = b.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(JSON.parse(lines[0]!)[0].runbookId).toBe('rb-redis-replication');
+    expect(JSON.parse(lines[1]!)[0].runbookId).toBe('rb-cert-expiry');
+    expect(JSON.parse(lines[1]!)).toHaveLength(2);
+  });
+
+  it('reports a bad runbook by file and field and exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warroom-rb-'));
+    writeFileSync(join(dir, 'bad.md'), '---\nid: rb-x\ntitle: X\nsystems: []\n---\n## A\ntext\n');
+    const r = warroom(home(), ['kb', 'ingest', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('error: bad.md: front matter field "systems" must list at least one system id');
+  });
+});
