@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { WarroomError } from '../core/errors.js';
-import type { Queryable } from '../db/db.js';
+import type { Db } from '../db/db.js';
 import { Bm25Baseline } from './bm25-baseline.js';
 import type { Embedder } from './embedder.js';
 import { searchRunbooks } from './search.js';
@@ -54,7 +54,7 @@ function score(rankings: Array<{ expected: string; ranked: string[] }>): Retriev
 }
 
 /** Run every query through the hybrid search and the BM25 baseline, in the same run, on the same store. */
-export async function evaluateRetrieval(db: Queryable, embedder: Embedder, set: EvalSet): Promise<EvalResult> {
+export async function evaluateRetrieval(db: Db, embedder: Embedder, set: EvalSet): Promise<EvalResult> {
   const baseline = await Bm25Baseline.fromStore(db);
   const hybridRuns: Array<{ expected: string; ranked: string[] }> = [];
   const bm25Runs: Array<{ expected: string; ranked: string[] }> = [];

@@ -63,11 +63,20 @@ async function ensureVectorIndex(db: Db, dim: number): Promise<void> {
   await db.exec(`CREATE INDEX IF NOT EXISTS runbook_chunks_hnsw_${dim} ON runbook_chunks USING hnsw ((embedding::vector(${dim})) vector_cosine_ops)`);
 }
 
-/** Corpus statistics for BM25, refreshed after every change to the chunks. */
-async function refreshStats(db: Queryable): Promise<void> {
-  const [s] = await db.query<{ n: number; avgdl: number | null }>('SELECT count(*)::int AS n, avg(doc_len)::float8 AS avgdl FROM runbook_chunks');
-  await setMeta(db, 'chunks', String(s?.n ?? 0));
-  await setMeta(db, 'avgdl', String(s?.avgdl ?? 1));
+/** Corpus statistics for BM25 (sizes, average lengths, document frequencies), rebuilt after every change. */
+async function refreshStats(db: Db): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('DELETE FROM runbook_term_stats');
+    await tx.query(
+      'INSERT INTO runbook_term_stats (term, df, rdf) SELECT term, count(*)::int, count(DISTINCT runbook_id)::int FROM runbook_terms GROUP BY term',
+    );
+    const [c] = await tx.query<{ n: number; avgdl: number | null }>('SELECT count(*)::int AS n, avg(doc_len)::float8 AS avgdl FROM runbook_chunks');
+    const [r] = await tx.query<{ n: number; avgdl: number | null }>('SELECT count(*)::int AS n, avg(doc_len)::float8 AS avgdl FROM runbooks');
+    await setMeta(tx, 'chunks', String(c?.n ?? 0));
+    await setMeta(tx, 'avgdl', String(c?.avgdl ?? 1));
+    await setMeta(tx, 'runbooks', String(r?.n ?? 0));
+    await setMeta(tx, 'avgrl', String(r?.avgdl ?? 1));
+  });
 }
 
 /** Re-embed every stored chunk when the configured embedder differs from the one that made them. */
@@ -96,25 +105,30 @@ async function reembedIfNeeded(db: Db, embedder: Embedder): Promise<number> {
 }
 
 async function storeRunbook(db: Db, rb: ParsedRunbook, embedder: Embedder, vectors: number[][]): Promise<void> {
+  const indexed = rb.chunks.map((chunk) => ({ chunk, ...chunkTerms(chunk, rb.tags) }));
+  const runbookLen = indexed.reduce((s, c) => s + c.length, 0);
   await db.transaction(async (tx) => {
     await tx.query('DELETE FROM runbooks WHERE id = $1 OR source = $2', [rb.id, rb.source]);
-    await tx.query('INSERT INTO runbooks (id, title, systems, tags, source, content_hash) VALUES ($1, $2, $3::text[], $4::text[], $5, $6)', [
+    await tx.query('INSERT INTO runbooks (id, title, systems, tags, source, content_hash, doc_len) VALUES ($1, $2, $3::text[], $4::text[], $5, $6, $7)', [
       rb.id,
       rb.title,
       rb.systems,
       rb.tags,
       rb.source,
       rb.contentHash,
+      runbookLen,
     ]);
-    for (const chunk of rb.chunks) {
+    for (const { chunk, terms, length } of indexed) {
       const id = `${rb.id}#${chunk.ord}`;
-      const { terms, length } = chunkTerms(chunk, rb.tags);
       await tx.query(
         `INSERT INTO runbook_chunks (id, runbook_id, ord, section, heading_path, content, search_text, embedder, embedding, doc_len)
          VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9::vector, $10)`,
         [id, rb.id, chunk.ord, chunk.section, chunk.headingPath, chunk.content, [...terms.keys()].join(' '), embedder.name, toVectorLiteral(vectors[chunk.ord]!), length],
       );
-      await tx.query('INSERT INTO runbook_terms (term, chunk_id, tf) SELECT t, $1, w FROM unnest($2::text[], $3::real[]) AS u(t, w)', [id, [...terms.keys()], [...terms.values()]]);
+      await tx.query(
+        'INSERT INTO runbook_terms (term, chunk_id, runbook_id, tf, chunk_len, runbook_len) SELECT t, $1, $2, w, $3, $4 FROM unnest($5::text[], $6::real[]) AS u(t, w)',
+        [id, rb.id, length, runbookLen, [...terms.keys()], [...terms.values()]],
+      );
     }
   });
 }

@@ -12,6 +12,7 @@
 #   5. stops both services and removes the temp dir, whatever the outcome (EXIT/INT/TERM trap).
 #
 # Usage: bash scripts/test-all.sh [vitest args...]     e.g. npm run test:all -- test/db
+#        bash scripts/test-all.sh --exec CMD [ARGS...]  run CMD with the services up (npm run bench)
 # The exit code is vitest's; non-zero if any set-up step fails. The last line printed is
 #   tests: N passed, M failed[, K skipped]
 # Set WARROOM_KEEP_TEST_SERVICES_DIR=1 to keep the temp dir (data, logs) for inspection.
@@ -402,6 +403,17 @@ export WARROOM_TEST_PG_CTL="$PG_CTL_WRAPPER"
 export WARROOM_TEST_PGDATA="$PGDATA"
 export WARROOM_TEST_REDIS_PORT="$REDIS_PORT"
 export WARROOM_TEST_REDIS_CMD="$REDIS_WRAPPER"
+
+# `--exec CMD ARGS…` runs a command (the benchmarks) with the services up instead of the tests.
+if [[ "${1:-}" == "--exec" ]]; then
+  shift
+  set +e
+  "$@"
+  rc=$?
+  set -e
+  stop_services
+  exit "$rc"
+fi
 
 REPORT="$WORK/vitest.json"
 set +e
