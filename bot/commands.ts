@@ -1,7 +1,9 @@
 import type { App } from '../core/app.js';
 import { toolContext } from '../core/app.js';
 import { runbookView } from './views/runbook-views.js';
+import { localizationView } from './views/localization-view.js';
 import { changesView, incidentsView, oncallView, systemsView, toolProblemView } from './views/tool-views.js';
+import { diffView, noiseAddedView, noiseRulesView } from './views/diff-views.js';
 import { t, type IncomingMessage, type Lang, type OutgoingMessage } from './messages.js';
 import { parseTradingDays } from '../agents/intents.js';
 
@@ -77,12 +79,71 @@ export const commands: Command[] = [
     },
   },
   {
+    names: ['localize', '定位', '故障定位'],
+    usage: { zh: '定位 <系统> [ISO 时间]', en: 'localize <system> [ISO time]' },
+    summary: {
+      zh: '故障定位卡：近 3 个交易日变更按可疑度排序（含上下游）、健康度、近 2 小时告警、相似故障、推荐手册',
+      en: 'fault-localization card: changes of the last 3 trading days ranked by suspicion (with neighbours), health, alerts, similar incidents, runbooks',
+    },
+    async run({ app, actor, lang, args }) {
+      if (!args[0]) return usageError(this, lang);
+      const at = args.find((a) => /^\d{4}-\d{2}-\d{2}T/.test(a));
+      const system = args.filter((a) => a !== at).join(' ');
+      const r = await app.tools.invoke('localize', { system, ...(at ? { at } : {}) }, toolContext(app, actor));
+      return r.status === 'error' ? toolProblemView(r, lang) : localizationView(r.data as never, lang, app.config.WARROOM_TIMEZONE);
+    },
+  },
+  {
     names: ['incidents', '故障', 'open'],
     usage: { zh: '故障', en: 'incidents' },
     summary: { zh: '当前未恢复的故障', en: 'open incidents right now' },
     async run({ app, actor, lang }) {
       const r = await app.tools.invoke('open_incidents', {}, toolContext(app, actor));
       return r.status === 'error' ? toolProblemView(r, lang) : incidentsView(r.data as never, lang);
+    },
+  },
+  {
+    names: ['diff', '对比', '差异'],
+    usage: { zh: '对比 <主机> [变更单号 | vs <主机>]', en: 'diff <host> [change id | vs <host>]' },
+    summary: {
+      zh: '主机感知因子（进程、端口、关键文件、软件包、内核参数…）变更前后或与另一主机的差异，已降噪',
+      en: "a host's perception factors (processes, ports, key files, packages, kernel parameters…) before/after a change or against another host, denoised",
+    },
+    async run({ app, actor, lang, args }) {
+      const [host, second, third] = args;
+      if (!host) return usageError(this, lang);
+      // "diff h CAB-…" is a change (ticket ids start with an upper-case prefix); "diff h vs h2" (or "diff h h2") compares two hosts.
+      const versus = second && /^(vs\.?|versus|against|对|和|与)$/i.test(second) ? third : undefined;
+      const input = versus
+        ? { host, against: versus }
+        : second && (/^[A-Z][A-Z0-9]*-/.test(second) || /^[A-Za-z]+-\d{6,}/.test(second))
+          ? { host, changeId: second }
+          : second
+            ? { host, against: second }
+            : { host };
+      const r = await app.tools.invoke('diff_snapshots', input, toolContext(app, actor));
+      return r.status === 'error' ? toolProblemView(r, lang) : diffView(r.data as never, lang);
+    },
+  },
+  {
+    names: ['noise', '降噪'],
+    usage: { zh: '降噪 <因子> <键或通配> [原因] | 降噪 列表 | 降噪 删除 <编号>', en: 'noise <factor> <key or glob> [reason] | noise list | noise rm <id>' },
+    summary: { zh: '一键降噪：把对比结果中的一项标记为噪声，此后的对比自动过滤', en: 'one-click denoise: mark a diff entry as noise; later diffs leave it out' },
+    async run({ app, actor, lang, args }) {
+      const [first, second] = args;
+      if (!first || /^(list|ls|列表|规则)$/i.test(first)) {
+        const r = await app.tools.invoke('noise_rules', {}, toolContext(app, actor));
+        return r.status === 'error' ? toolProblemView(r, lang) : noiseRulesView(r.data as never, lang);
+      }
+      if (/^(rm|remove|del|delete|删除|移除)$/i.test(first)) {
+        if (!second) return usageError(this, lang);
+        const r = await app.tools.invoke('noise_rule_remove', { id: second }, toolContext(app, actor));
+        return r.status === 'error' ? toolProblemView(r, lang) : { lang, text: r.summary };
+      }
+      if (!second) return usageError(this, lang);
+      const reason = args.slice(2).join(' ');
+      const r = await app.tools.invoke('noise_rule_add', { factor: first, keyPattern: second, ...(reason ? { reason } : {}) }, toolContext(app, actor));
+      return r.status === 'error' ? toolProblemView(r, lang) : noiseAddedView(r.data as never, lang);
     },
   },
 ];

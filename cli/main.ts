@@ -11,8 +11,10 @@ import { loadDemo } from '../db/demo.js';
 import { exportDocument, importJson, type ImportReport } from '../db/import.js';
 import { migrate } from '../db/migrate.js';
 import { ingestRunbooks } from '../knowledge/ingest.js';
+import { registerChangeIntelCommands } from './change-intel.js';
 import { runTerminalChat } from './chat.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
+import { registerLocalizeCommand } from './localize.js';
 import { reportError, withApp } from './run.js';
 import { startServer } from './start.js';
 
@@ -152,5 +154,7 @@ audit
   });
 
 registerKnowledgeCommands(program);
+registerChangeIntelCommands(program);
+registerLocalizeCommand(program);
 
 program.parseAsync(process.argv).catch(reportError);

@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
 import { startHttpServer } from '../server/http.js';
+import { ingestRoutes } from '../server/routes/ingest.js';
 
 /** `warroom start`: one HTTP server until SIGTERM/SIGINT, then a clean shutdown. */
 export async function startServer(): Promise<void> {
@@ -12,7 +13,7 @@ export async function startServer(): Promise<void> {
   const app = await createApp(config, { logger });
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
   redis?.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'redis connection problem'));
-  const http = await startHttpServer(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, ...(redis ? { redis } : {}) });
+  const http = await startHttpServer(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, routes: ingestRoutes(), ...(redis ? { redis } : {}) });
   logger.info({ port: http.port, host: config.WARROOM_HOST, db: app.db.description }, 'warroom listening');
   process.stdout.write(`Warroom listening on http://${config.WARROOM_HOST}:${http.port} (health: /healthz, metrics: /metrics)\n`);
 

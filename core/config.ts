@@ -31,6 +31,7 @@ export const configSchema = z.object({
   ),
   WARROOM_TIMEZONE: z.preprocess(emptyToUndefined, z.string().default('Asia/Shanghai')),
   WARROOM_HOLIDAYS_FILE: optionalString,
+  WARROOM_INGEST_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),

@@ -43,11 +43,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (c: Buffer) => {
+      if (tooLarge) return; // keep reading and dropping, so the 413 reaches the client
       size += c.length;
       if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
         reject(new WarroomError('body_too_large', `Request body is larger than ${limit} bytes.`, { status: 413 }));
-        req.destroy();
         return;
       }
       chunks.push(c);

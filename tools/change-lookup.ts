@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatZoned } from '../core/time.js';
 import { listSystems, neighboursOf, resolveSystem } from '../db/queries/systems.js';
+import { changeFlags, flagChange, flagEvent } from './change-flags.js';
 import { defineTool } from './tool.js';
 
 const changeOut = z.object({
@@ -17,6 +18,8 @@ const changeOut = z.object({
   reviewerName: z.string().nullable(),
   objects: z.array(z.string()),
   eventCount: z.number(),
+  /** Stable codes from tools/change-flags.ts: high-risk, no-reviewer, key-param-change, … */
+  flags: z.array(z.string()),
 });
 
 const eventOut = z.object({
@@ -31,6 +34,8 @@ const eventOut = z.object({
   object: z.string(),
   changeId: z.string().nullable(),
   source: z.string().nullable(),
+  /** Stable codes from tools/change-flags.ts: no-ticket, restart-in-trading-hours, prod-data-maintenance, … */
+  flags: z.array(z.string()),
 });
 
 export const changeLookupTool = defineTool({
@@ -53,6 +58,8 @@ export const changeLookupTool = defineTool({
     window: z.object({ from: z.string(), to: z.string(), tradingDays: z.array(z.string()), includesToday: z.boolean() }),
     changes: z.array(changeOut),
     events: z.array(eventOut),
+    /** Per flag, the tickets and events that carry it, most serious flag first. */
+    highlights: z.array(z.object({ flag: z.string(), changes: z.array(z.string()), events: z.array(z.string()) })),
   }),
   async run(input, ctx) {
     const system = await resolveSystem(ctx.db, input.system);
@@ -68,9 +75,9 @@ export const changeLookupTool = defineTool({
 
     const events = await ctx.db.query<{
       id: string; at: Date; scene: string | null; operator: string; system: string; environment: string | null;
-      action: string; object: string; change_id: string | null; source: string | null;
+      action: string; object: string; change_id: string | null; source: string | null; detail: string | null;
     }>(
-      `SELECT id, at, scene, operator, system, environment, action, object, change_id, source
+      `SELECT id, at, scene, operator, system, environment, action, object, change_id, source, extra->>'detail' AS detail
          FROM change_events
         WHERE system = ANY($1::text[]) AND at >= $2 AND at <= $3
           AND ($4::text IS NULL OR environment = $4) AND ($5::text IS NULL OR operator = $5)
@@ -81,9 +88,9 @@ export const changeLookupTool = defineTool({
     // A change is in the window when it was planned to start there or when any of its events happened there.
     const changes = await ctx.db.query<{
       id: string; title: string; system: string; risk: string | null; status: string | null; planned_start: Date | null;
-      planned_end: Date | null; executor: string | null; reviewer: string | null; objects: string[]; event_count: number;
+      planned_end: Date | null; executor: string | null; reviewer: string | null; objects: string[]; event_count: number; description: string | null;
     }>(
-      `SELECT c.id, c.title, c.system, c.risk, c.status, c.planned_start, c.planned_end, c.executor, c.reviewer, c.objects,
+      `SELECT c.id, c.title, c.system, c.risk, c.status, c.planned_start, c.planned_end, c.executor, c.reviewer, c.objects, c.extra->>'description' AS description,
               (SELECT count(*)::int FROM change_events e WHERE e.change_id = c.id) AS event_count
          FROM changes c
         WHERE c.system = ANY($1::text[])
@@ -96,6 +103,11 @@ export const changeLookupTool = defineTool({
     );
 
     const people = new Map((await ctx.db.query<{ id: string; name: string }>('SELECT id, name FROM people')).map((p) => [p.id, p.name]));
+    // Events inherit the risk of their ticket, which may have been planned outside the window.
+    const linkedIds = [...new Set(events.map((e) => e.change_id).filter((id): id is string => Boolean(id)))];
+    const riskOf = new Map(
+      linkedIds.length ? (await ctx.db.query<{ id: string; risk: string | null }>('SELECT id, risk FROM changes WHERE id = ANY($1::text[])', [linkedIds])).map((r) => [r.id, r.risk]) : [],
+    );
     const nameOf = (id: string | null) => (id ? (people.get(id) ?? null) : null);
     const z8 = (d: Date | null) => (d ? formatZoned(d, ctx.timeZone) : null);
     const data = {
@@ -105,12 +117,21 @@ export const changeLookupTool = defineTool({
       changes: changes.map((c) => ({
         id: c.id, title: c.title, system: c.system, risk: c.risk, status: c.status, plannedStart: z8(c.planned_start),
         plannedEnd: z8(c.planned_end), executor: c.executor, executorName: nameOf(c.executor), reviewer: c.reviewer, reviewerName: nameOf(c.reviewer), objects: c.objects, eventCount: c.event_count,
+        flags: flagChange({ title: c.title, risk: c.risk, plannedStart: c.planned_start, plannedEnd: c.planned_end, executor: c.executor, reviewer: c.reviewer, objects: c.objects, description: c.description }, ctx.calendar),
       })),
       events: events.map((e) => ({
         id: e.id, at: formatZoned(e.at, ctx.timeZone), scene: e.scene, operator: e.operator, operatorName: nameOf(e.operator), system: e.system, environment: e.environment,
         action: e.action, object: e.object, changeId: e.change_id, source: e.source,
+        flags: flagEvent({ at: e.at, environment: e.environment, action: e.action, object: e.object, changeId: e.change_id, detail: e.detail }, ctx.calendar, e.change_id ? riskOf.get(e.change_id) : undefined),
       })),
+      highlights: [] as Array<{ flag: string; changes: string[]; events: string[] }>,
     };
+    for (const flag of changeFlags) {
+      const withFlag = <T extends { id: string; flags: string[] }>(list: T[]) => list.filter((x) => x.flags.includes(flag)).map((x) => x.id);
+      const h = { flag, changes: withFlag(data.changes), events: withFlag(data.events) };
+      if (h.changes.length || h.events.length) data.highlights.push(h);
+    }
+    const flagged = new Set([...data.changes, ...data.events].filter((x) => x.flags.some((f) => f !== 'in-trading-hours')).map((x) => x.id)).size;
     const untracked = data.events.filter((e) => !e.changeId).length;
     return {
       data,
@@ -118,7 +139,8 @@ export const changeLookupTool = defineTool({
       summary:
         `${system.name}: ${data.changes.length} change(s) and ${data.events.length} operation event(s) since ${window.tradingDays[0] ?? '?'} ` +
         `(last ${input.days} trading days${input.includeNeighbours ? ', with neighbours' : ''})` +
-        (untracked ? `; ${untracked} event(s) without a ticket.` : '.'),
+        (untracked ? `; ${untracked} event(s) without a ticket` : '') +
+        (flagged ? `; ${flagged} flagged for attention (${data.highlights.map((h) => h.flag).join(', ')}).` : '.'),
     };
   },
 });

@@ -43,3 +43,18 @@ export function durationLabel(minutes: number, lang: Lang): string {
   if (lang === 'zh') return h ? `${h} 小时 ${m} 分钟` : `${m} 分钟`;
   return h ? `${h} h ${m} min` : `${m} min`;
 }
+
+const changeFlagLabels: Record<string, [string, string]> = {
+  'high-risk': ['高风险', 'high risk'],
+  'restart-in-trading-hours': ['盘中重启/切换', 'restart in trading hours'],
+  'prod-data-maintenance': ['生产数据维护', 'prod data maintenance'],
+  'key-param-change': ['关键参数变更', 'key parameter change'],
+  'no-ticket': ['无变更单', 'no ticket'],
+  'no-reviewer': ['无复核人', 'no reviewer'],
+  'in-trading-hours': ['盘中操作', 'during trading hours'],
+};
+/** Labels of the change highlight flags (codes in tools/change-flags.ts). */
+export function changeFlagLabel(flag: string, lang: Lang): string {
+  const l = changeFlagLabels[flag];
+  return l ? (lang === 'zh' ? l[0] : l[1]) : flag;
+}

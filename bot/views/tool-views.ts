@@ -6,7 +6,7 @@ import type { oncallTool } from '../../tools/oncall.js';
 import type { openIncidentsTool } from '../../tools/open-incidents.js';
 import type { ToolResult } from '../../tools/tool.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
-import { durationLabel, riskLabel, roleLabel, statusLabel } from './labels.js';
+import { changeFlagLabel, durationLabel, riskLabel, roleLabel, statusLabel } from './labels.js';
 
 type Out<T extends { output: z.ZodTypeAny }> = z.output<T['output']>;
 
@@ -63,15 +63,23 @@ export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, time
     const who = [executor && t(lang, `执行 ${executor}`, `by ${executor}`), reviewer && t(lang, `复核 ${reviewer}`, `reviewed by ${reviewer}`)]
       .filter(Boolean)
       .join(t(lang, '，', ', '));
-    return `${c.id}${sys} ${c.title} · ${riskLabel(c.risk, lang)} · ${when}${who ? ` · ${who}` : ''}`;
+    // The risk label already says "high risk"; the other flags follow it.
+    const flags = c.flags.filter((f) => f !== 'high-risk').map((f) => `⚠ ${changeFlagLabel(f, lang)}`);
+    return `${c.id}${sys} ${c.title} · ${riskLabel(c.risk, lang)} · ${when}${who ? ` · ${who}` : ''}${flags.length ? ` · ${flags.join(' ')}` : ''}`;
   });
   const eventLines = data.events.map((e) => {
     const ticket = e.changeId ?? t(lang, '⚠ 无变更单', '⚠ no ticket');
-    return `${formatShort(new Date(e.at), timeZone, lang)} ${e.operatorName ?? e.operator} ${e.action} ${e.object} [${e.system}${e.environment ? `/${e.environment}` : ''}]${e.scene ? ` (${e.scene})` : ''} · ${ticket}${e.source ? ` · ${e.source}` : ''}`;
+    const flags = e.flags.filter((f) => f !== 'no-ticket').map((f) => `⚠ ${changeFlagLabel(f, lang)}`);
+    return `${formatShort(new Date(e.at), timeZone, lang)} ${e.operatorName ?? e.operator} ${e.action} ${e.object} [${e.system}${e.environment ? `/${e.environment}` : ''}]${e.scene ? ` (${e.scene})` : ''} · ${ticket}${e.source ? ` · ${e.source}` : ''}${flags.length ? ` · ${flags.join(' ')}` : ''}`;
   });
   const sections = [];
   if (changeLines.length) sections.push({ title: t(lang, `变更单（${changeLines.length}）`, `Change tickets (${changeLines.length})`), lines: changeLines });
   if (eventLines.length) sections.push({ title: t(lang, `变更操作事件（${eventLines.length}）`, `Change operation events (${eventLines.length})`), lines: eventLines });
+  // "In trading hours" alone is context, not a finding: the summary lists the flags that ask for action.
+  const highlightLines = data.highlights
+    .filter((h) => h.flag !== 'in-trading-hours')
+    .map((h) => `${changeFlagLabel(h.flag, lang)}：${[...h.changes, ...h.events].join(t(lang, '、', ', '))}`.replace('：', lang === 'zh' ? '：' : ': '));
+  if (highlightLines.length) sections.push({ title: t(lang, '需要关注', 'Needs attention'), lines: highlightLines });
   const scope = data.systems.length > 1 ? t(lang, `${data.system.name} 及上下游`, `${data.system.name} and its neighbours`) : data.system.name;
   return {
     lang,

@@ -143,3 +143,20 @@ describe('warroom kb', () => {
     expect(r.stdout).toContain('error: bad.md: front matter field "systems" must list at least one system id');
   });
 });
+
+describe('warroom localize', () => {
+  it('prints the card as JSON with the documented keys, culprit first', () => {
+    const h = home();
+    expect(warroom(h, ['demo', '--no-shift']).code).toBe(0);
+    const r = warroom(h, ['localize', '--system', 'jzjy', '--at', '2026-11-23T09:40:00+08:00', '--json']);
+    expect(r.code).toBe(0);
+    const card = JSON.parse(r.stdout);
+    for (const key of ['system', 'at', 'window', 'changes', 'changeEvents', 'alerts', 'health', 'similarIncidents', 'runbooks']) expect(card).toHaveProperty(key);
+    expect(Object.keys(card.window)).toEqual(expect.arrayContaining(['from', 'to', 'tradingDays']));
+    expect(Object.keys(card.changes[0]).sort()).toEqual(expect.arrayContaining(['id', 'title', 'system', 'score', 'reasons']));
+    expect(card.changes[0].id).toBe('CAB-20261120-003');
+    const text = warroom(h, ['localize', '--system', '集中交易', '--at', '2026-11-23T09:40:00+08:00']);
+    expect(text.stdout).toContain('故障定位：集中交易');
+    expect(warroom(h, ['localize', '--system', 'nope']).stderr).toContain('No system matches "nope"');
+  });
+});

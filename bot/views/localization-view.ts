@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import { formatShort } from '../../core/time.js';
+import type { localizationCardSchema } from '../../tools/localize.js';
+import { t, type Lang, type OutgoingMessage } from '../messages.js';
+
+type Card = z.output<typeof localizationCardSchema>;
+
+export function localizationView(card: Card, lang: Lang, timeZone: string, options: { incidentId?: string } = {}): OutgoingMessage {
+  const when = (iso: string) => formatShort(new Date(iso), timeZone, lang);
+  const sections = [];
+  const suspects = [
+    ...card.changes.slice(0, 5).map((c) => ({ score: c.score, line: `${c.id} [${c.system}] ${c.title} · ${t(lang, '可疑度', 'suspicion')} ${c.score} — ${c.reasons.join('; ')}` })),
+    ...card.changeEvents.slice(0, 3).map((e) => ({ score: e.score, line: `${e.id} [${e.system}] ${when(e.at)} ${e.operator} ${e.action} ${e.object} · ${t(lang, '无变更单', 'no ticket')} · ${t(lang, '可疑度', 'suspicion')} ${e.score} — ${e.reasons.join('; ')}` })),
+  ].sort((a, b) => b.score - a.score);
+  sections.push({
+    title: t(lang, `近 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes in the last ${card.window.tradingDays.length} trading days (${card.window.tradingDays.join(', ')}), most suspicious first`),
+    lines: suspects.length ? suspects.map((s) => s.line) : [t(lang, '窗口内无变更', 'No changes in the window')],
+  });
+  sections.push({
+    title: t(lang, `近 2 小时告警（${card.alerts.last2h}）`, `Alerts in the last 2 hours (${card.alerts.last2h})`),
+    lines: card.alerts.items.slice(0, 6).map((a) => `${when(a.startsAt)} ${a.severity} [${a.system}] ${a.title}${a.count > 1 ? ` ×${a.count}` : ''}${a.open ? '' : t(lang, '（已恢复）', ' (cleared)')}`),
+  });
+  if (card.similarIncidents.length) {
+    sections.push({
+      title: t(lang, '相似历史故障', 'Similar past incidents'),
+      lines: card.similarIncidents.map((s) => `${s.id} ${s.title}${s.rootCause ? ` — ${t(lang, '根因', 'root cause')}: ${s.rootCause.slice(0, 80)}` : ''} (${s.reasons.join(', ')})`),
+    });
+  }
+  if (card.runbooks.length) {
+    sections.push({ title: t(lang, '推荐应急手册', 'Recommended runbooks'), lines: card.runbooks.map((r) => `${r.title} [${r.id} § ${r.section}]`) });
+  }
+  const scope = [card.system.upstream.length ? t(lang, `上游 ${card.system.upstream.join('、')}`, `upstream ${card.system.upstream.join(', ')}`) : '', card.system.downstream.length ? t(lang, `下游 ${card.system.downstream.join('、')}`, `downstream ${card.system.downstream.join(', ')}`) : '']
+    .filter(Boolean)
+    .join(t(lang, '；', '; '));
+  return {
+    lang,
+    title: t(lang, `故障定位：${card.system.name}${options.incidentId ? ` · ${options.incidentId}` : ''}`, `Fault localization: ${card.system.name}${options.incidentId ? ` · ${options.incidentId}` : ''}`),
+    text: '',
+    fields: [
+      { label: t(lang, '健康度', 'Health'), value: `${card.health}/100` },
+      { label: t(lang, '告警起始', 'Alert onset'), value: card.onset ? when(card.onset) : t(lang, '无', 'none') },
+      { label: t(lang, '关联系统', 'Neighbours'), value: scope || t(lang, '无', 'none') },
+    ],
+    sections,
+    context: [
+      lang === 'zh' ? card.disclaimer.zh : card.disclaimer.en,
+      t(lang, '来源：变更单（ITSM）、变更操作事件、告警、历史故障库、运行手册', 'Sources: change tickets (ITSM), change operation events, alerts, incident history, runbooks'),
+    ],
+  };
+}

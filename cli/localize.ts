@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { renderText } from '../bot/render/text.js';
+import { localizationView } from '../bot/views/localization-view.js';
+import { toolContext } from '../core/app.js';
+import { WarroomError } from '../core/errors.js';
+import { withApp } from './run.js';
+
+export function registerLocalizeCommand(program: Command): void {
+  program
+    .command('localize')
+    .description('fault-localization card for a system: suspicious changes with reasons, health, alerts, similar incidents, runbooks')
+    .requiredOption('--system <id>', 'system id, name or alias')
+    .option('--at <time>', 'the moment to localize at (ISO 8601); default now')
+    .option('--symptom <text>', 'what is seen, e.g. the incident title')
+    .option('--lang <lang>', 'zh or en for the readable card', 'zh')
+    .option('--json', 'print the card as JSON')
+    .action(async (opts: { system: string; at?: string; symptom?: string; lang: string; json?: boolean }) => {
+      if (opts.at && Number.isNaN(Date.parse(opts.at))) throw new WarroomError('invalid_time', `--at "${opts.at}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
+      await withApp(async (app) => {
+        const input = { system: opts.system, ...(opts.at ? { at: new Date(opts.at).toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
+        const r = await app.tools.invoke('localize', input, toolContext(app, process.env.WARROOM_USER ?? 'cli'));
+        if (r.status === 'error') throw new WarroomError('localize_failed', r.error ?? r.summary);
+        if (opts.json) process.stdout.write(`${JSON.stringify(r.data, null, 2)}\n`);
+        else process.stdout.write(`${renderText(localizationView(r.data as never, opts.lang === 'en' ? 'en' : 'zh', app.config.WARROOM_TIMEZONE))}\n`);
+      });
+    });
+}
