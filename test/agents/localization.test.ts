@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { App } from '../../core/app.js';
 import { toolContext } from '../../core/app.js';
 import type { Db } from '../../db/db.js';
 import { importJson } from '../../db/import.js';
 import type { localizationCardSchema } from '../../tools/localize.js';
-import { createDemoApp, createTestApp } from '../helpers/app.js';
+import { useDemoApp, createTestApp } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 
 type Card = z.output<typeof localizationCardSchema>;
@@ -19,11 +19,10 @@ async function localize(app: App, system: string, at: string): Promise<Card> {
 describe('localization card on the demo incidents', () => {
   let db: Db;
   let app: App;
-  beforeAll(async () => {
-    db = await createTestPglite();
-    app = await createDemoApp(db);
+  useDemoApp((d, a) => {
+    db = d;
+    app = a;
   });
-  afterAll(async () => db.close());
 
   it('puts the connection-pool change first for Monday’s 集中交易 order failures, with reasons, similar incident and runbook', async () => {
     const card = await localize(app, '集中交易', '2026-11-23T09:40:00+08:00');

@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../core/app.js';
 import type { Db } from '../../db/db.js';
 import { importJson } from '../../db/import.js';
-import { createDemoApp, createTestApp, say } from '../helpers/app.js';
-import { createTestPglite } from '../helpers/db.js';
+import { useDemoApp, createTestApp, say } from '../helpers/app.js';
 
 describe('conversation over the demo data (Monday 2026-11-23 09:40)', () => {
   let db: Db;
   let app: App;
-  beforeAll(async () => {
-    db = await createTestPglite();
-    app = await createDemoApp(db);
+  useDemoApp((d, a) => {
+    db = d;
+    app = a;
   });
-  afterAll(async () => db.close());
 
   it('answers help in Chinese and English', async () => {
     const zh = await say(app, '帮助');

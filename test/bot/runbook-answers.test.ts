@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../core/app.js';
 import { shippedRunbooksDir } from '../../core/paths.js';
 import type { Db } from '../../db/db.js';
-import { createDemoApp, say } from '../helpers/app.js';
-import { createTestPglite } from '../helpers/db.js';
+import { useDemoApp, say } from '../helpers/app.js';
 
 /** Every quoted line of an answer must stand in the cited runbook file: no invented steps. */
 function expectQuotedFromSource(sections: Array<{ title?: string; lines: string[] }>, source: string): void {
@@ -18,11 +17,10 @@ function expectQuotedFromSource(sections: Array<{ title?: string; lines: string[
 describe('symptom questions answered from the runbooks', () => {
   let db: Db;
   let app: App;
-  beforeAll(async () => {
-    db = await createTestPglite();
-    app = await createDemoApp(db);
+  useDemoApp((d, a) => {
+    db = d;
+    app = a;
   });
-  afterAll(async () => db.close());
 
   it('answers "开盘后委托大量失败怎么办" with quoted, cited steps from the connection-pool runbook', async () => {
     const r = await say(app, '开盘后委托大量失败怎么办');

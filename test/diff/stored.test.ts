@@ -76,8 +76,10 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`stored snapshots
     expect(first.messages[0]!.buttons?.[0]).toMatchObject({ actionId: 'noise_rule_add' });
 
     const added = await say(app, '降噪 os.process "python3 /opt/jobs/eod.py --run-id *" 批处理参数每次不同');
-    // Mostly Latin text with a Chinese reason: the reply language follows the message (English here).
-    expect(added.text).toMatch(/Noise rule \d+ added: os\.process "python3 \/opt\/jobs\/eod\.py --run-id \*"/);
+    // A Chinese command word gets a Chinese reply, however much of the rest is Latin.
+    expect(added.text).toMatch(/已添加降噪规则 \d+：os\.process "python3 \/opt\/jobs\/eod\.py --run-id \*"/);
+    const en = await say(app, 'noise os.process "python3 /opt/jobs/other.py --run-id *"');
+    expect(en.text).toMatch(/Noise rule \d+ added: os\.process "python3 \/opt\/jobs\/other\.py --run-id \*"/);
     const again = await say(app, 'diff trd-app-03 CAB-20261121-004');
     expect(again.text).not.toContain('eod.py');
     expect(again.text).toContain('5 noise entries left out');

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { createApp, type App } from '../../core/app.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
@@ -7,6 +8,7 @@ import { shippedRunbooksDir } from '../../core/paths.js';
 import { ingestRunbooks } from '../../knowledge/ingest.js';
 import type { IncomingMessage, OutgoingMessage } from '../../bot/messages.js';
 import { handleMessage } from '../../bot/conversation.js';
+import { createTestPglite } from './db.js';
 import { renderText } from '../../bot/render/text.js';
 
 /** The demo's "current" moment: Monday 2026-11-23, ten minutes after the open. */
@@ -29,4 +31,17 @@ export async function createDemoApp(db: Db, now: Date = DEMO_NOW): Promise<App> 
 export async function say(app: App, text: string, userId = 'songkai', platform: IncomingMessage['user']['platform'] = 'cli'): Promise<{ messages: OutgoingMessage[]; text: string }> {
   const messages = await handleMessage(app, { user: { platform, id: userId }, room: { platform, id: 'test', kind: 'dm' }, text });
   return { messages, text: messages.map(renderText).join('\n\n') };
+}
+
+/**
+ * For a describe block: a fresh embedded database with the demo data and runbooks, opened before
+ * the block's tests and closed after them. `ready` receives the database and the app.
+ */
+export function useDemoApp(ready: (db: Db, app: App) => void, now: Date = DEMO_NOW): void {
+  let db: Db | undefined;
+  beforeAll(async () => {
+    db = await createTestPglite();
+    ready(db, await createDemoApp(db, now));
+  });
+  afterAll(async () => db?.close());
 }

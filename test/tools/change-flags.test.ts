@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { App } from '../../core/app.js';
 import { toolContext } from '../../core/app.js';
@@ -6,8 +6,7 @@ import { TradingCalendar } from '../../core/calendar.js';
 import type { Db } from '../../db/db.js';
 import { flagChange, flagEvent } from '../../tools/change-flags.js';
 import type { changeLookupTool } from '../../tools/change-lookup.js';
-import { createDemoApp, say } from '../helpers/app.js';
-import { createTestPglite } from '../helpers/db.js';
+import { useDemoApp, say } from '../helpers/app.js';
 
 const calendar = new TradingCalendar();
 const at = (s: string) => new Date(s);
@@ -54,11 +53,10 @@ type Lookup = z.output<(typeof changeLookupTool)['output']>;
 describe('change look-up with highlights on the demo data (Monday 2026-11-23 09:40)', () => {
   let db: Db;
   let app: App;
-  beforeAll(async () => {
-    db = await createTestPglite();
-    app = await createDemoApp(db);
+  useDemoApp((d, a) => {
+    db = d;
+    app = a;
   });
-  afterAll(async () => db.close());
 
   it('gives every change and event its flags and lists the highlights, keeping the existing fields', async () => {
     const r = await app.tools.invoke<Lookup>('change_lookup', { system: 'jzjy', days: 3 }, toolContext(app, 'songkai'));
