@@ -68,7 +68,10 @@ async function refreshStats(db: Db): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('DELETE FROM runbook_term_stats');
     await tx.query(
-      'INSERT INTO runbook_term_stats (term, df, rdf) SELECT term, count(*)::int, count(DISTINCT runbook_id)::int FROM runbook_terms GROUP BY term',
+      `INSERT INTO runbook_term_stats (term, df, rdf)
+       SELECT c.term, c.df, r.rdf
+         FROM (SELECT term, count(*)::int AS df FROM runbook_terms GROUP BY term) c
+         JOIN (SELECT term, count(*)::int AS rdf FROM runbook_postings GROUP BY term) r USING (term)`,
     );
     const [c] = await tx.query<{ n: number; avgdl: number | null }>('SELECT count(*)::int AS n, avg(doc_len)::float8 AS avgdl FROM runbook_chunks');
     const [r] = await tx.query<{ n: number; avgdl: number | null }>('SELECT count(*)::int AS n, avg(doc_len)::float8 AS avgdl FROM runbooks');
@@ -77,6 +80,9 @@ async function refreshStats(db: Db): Promise<void> {
     await setMeta(tx, 'runbooks', String(r?.n ?? 0));
     await setMeta(tx, 'avgrl', String(r?.avgdl ?? 1));
   });
+  // Fresh statistics, and a visibility map so postings are read by index-only scans (VACUUM cannot
+  // run inside a transaction: each statement runs on its own).
+  for (const table of ['runbook_terms', 'runbook_postings', 'runbook_term_stats', 'runbook_chunks']) await db.exec(`VACUUM ANALYZE ${table}`);
 }
 
 /** Re-embed every stored chunk when the configured embedder differs from the one that made them. */
@@ -125,11 +131,21 @@ async function storeRunbook(db: Db, rb: ParsedRunbook, embedder: Embedder, vecto
          VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9::vector, $10)`,
         [id, rb.id, chunk.ord, chunk.section, chunk.headingPath, chunk.content, [...terms.keys()].join(' '), embedder.name, toVectorLiteral(vectors[chunk.ord]!), length],
       );
-      await tx.query(
-        'INSERT INTO runbook_terms (term, chunk_id, runbook_id, tf, chunk_len, runbook_len) SELECT t, $1, $2, w, $3, $4 FROM unnest($5::text[], $6::real[]) AS u(t, w)',
-        [id, rb.id, length, runbookLen, [...terms.keys()], [...terms.values()]],
-      );
+      await tx.query('INSERT INTO runbook_terms (term, chunk_id, tf, chunk_len) SELECT t, $1, w, $2 FROM unnest($3::text[], $4::real[]) AS u(t, w)', [
+        id,
+        length,
+        [...terms.keys()],
+        [...terms.values()],
+      ]);
     }
+    const perRunbook = new Map<string, number>();
+    for (const { terms } of indexed) for (const [t, w] of terms) perRunbook.set(t, (perRunbook.get(t) ?? 0) + w);
+    await tx.query('INSERT INTO runbook_postings (term, runbook_id, tf, runbook_len) SELECT t, $1, w, $2 FROM unnest($3::text[], $4::real[]) AS u(t, w)', [
+      rb.id,
+      runbookLen,
+      [...perRunbook.keys()],
+      [...perRunbook.values()],
+    ]);
   });
 }
 

@@ -31,52 +31,57 @@ async function meta(db: Queryable): Promise<Map<string, string>> {
   return new Map((await db.query<{ key: string; value: string }>('SELECT key, value FROM kb_meta')).map((r) => [r.key, r.value]));
 }
 
-/** Query terms joined with their statistics: the shared head of both BM25 queries. */
-const QUERY_TERMS = `q AS (SELECT * FROM unnest($1::text[], $2::float8[]) AS q(term, qw)),
-          qs AS (SELECT q.term, q.qw, s.df, s.rdf FROM q JOIN runbook_term_stats s USING (term))`;
-
-/** BM25 over chunks (headings weighted, see index-text.ts), computed in the database from postings and stored statistics. */
-export async function rankFullText(db: Queryable, query: string, limit: number, stats: Map<string, string>): Promise<RankedChunk[]> {
-  const terms = queryTerms(query);
-  if (terms.size === 0) return [];
-  const n = Number(stats.get('chunks') ?? 0);
-  const avgdl = Number(stats.get('avgdl') ?? 1) || 1;
-  return db.query<RankedChunk>(
-    `WITH ${QUERY_TERMS}
-     SELECT t.chunk_id AS id,
-            sum(qs.qw * ln(1 + ($3::float8 - qs.df + 0.5) / (qs.df + 0.5))
-                * t.tf * ($5::float8 + 1) / (t.tf + $5::float8 * (1 - $6::float8 + $6::float8 * t.chunk_len / $4::float8)))::float8 AS score
-       FROM qs JOIN runbook_terms t USING (term)
-      GROUP BY t.chunk_id
-      ORDER BY score DESC, t.chunk_id
-      LIMIT $7`,
-    [[...terms.keys()], [...terms.values()], n, avgdl, BM25_K1, BM25_B, limit],
-  );
+export interface LexicalRankings {
+  /** BM25 over chunks (headings weighted, see index-text.ts). */
+  chunks: RankedChunk[];
+  /**
+   * BM25 over whole runbooks: a symptom description often spreads its words over several sections
+   * (what is seen, what it affects), which no single chunk holds.
+   */
+  runbooks: RankedChunk[];
 }
 
 /**
- * BM25 over whole runbooks: a symptom description often spreads its words over several sections
- * (what is seen, what it affects), which no single chunk holds.
+ * Both BM25 rankings in one statement: chunk postings for the chunk ranking, runbook postings for
+ * the runbook ranking. Lengths are in the postings and document frequencies are stored at ingest,
+ * so nothing else is read.
  */
-export async function rankRunbooksFullText(db: Queryable, query: string, limit: number, stats: Map<string, string>): Promise<RankedChunk[]> {
+export async function rankLexical(db: Queryable, query: string, limit: number, stats: Map<string, string>): Promise<LexicalRankings> {
   const terms = queryTerms(query);
-  if (terms.size === 0) return [];
-  const n = Number(stats.get('runbooks') ?? 0);
-  const avgrl = Number(stats.get('avgrl') ?? 1) || 1;
-  return db.query<RankedChunk>(
-    `WITH ${QUERY_TERMS},
-          tf AS (SELECT t.runbook_id, qs.term, max(qs.qw) AS qw, max(qs.rdf) AS rdf, sum(t.tf)::float8 AS tf, max(t.runbook_len)::float8 AS len
-                   FROM qs JOIN runbook_terms t USING (term)
-                  GROUP BY t.runbook_id, qs.term)
-     SELECT runbook_id AS id,
-            sum(qw * ln(1 + ($3::float8 - rdf + 0.5) / (rdf + 0.5))
-                * tf * ($5::float8 + 1) / (tf + $5::float8 * (1 - $6::float8 + $6::float8 * len / $4::float8)))::float8 AS score
-       FROM tf
-      GROUP BY runbook_id
-      ORDER BY score DESC, runbook_id
-      LIMIT $7`,
-    [[...terms.keys()], [...terms.values()], n, avgrl, BM25_K1, BM25_B, limit],
+  if (terms.size === 0) return { chunks: [], runbooks: [] };
+  const rows = await db.query<{ kind: 'c' | 'r'; id: string; score: number }>(
+    `WITH qs AS MATERIALIZED (
+            SELECT q.term, q.qw, s.df, s.rdf FROM unnest($1::text[], $2::float8[]) AS q(term, qw) JOIN runbook_term_stats s USING (term)),
+          c AS (SELECT t.chunk_id AS id,
+                       sum(qs.qw * ln(1 + ($3::float8 - qs.df + 0.5) / (qs.df + 0.5))
+                           * t.tf * ($7::float8 + 1) / (t.tf + $7::float8 * (1 - $8::float8 + $8::float8 * t.chunk_len / $4::float8)))::float8 AS score
+                  FROM qs JOIN runbook_terms t USING (term)
+                 GROUP BY t.chunk_id ORDER BY score DESC, t.chunk_id LIMIT $9),
+          r AS (SELECT p.runbook_id AS id,
+                       sum(qs.qw * ln(1 + ($5::float8 - qs.rdf + 0.5) / (qs.rdf + 0.5))
+                           * p.tf * ($7::float8 + 1) / (p.tf + $7::float8 * (1 - $8::float8 + $8::float8 * p.runbook_len / $6::float8)))::float8 AS score
+                  FROM qs JOIN runbook_postings p USING (term)
+                 GROUP BY p.runbook_id ORDER BY score DESC, p.runbook_id LIMIT $9)
+     SELECT 'c' AS kind, id, score FROM c
+     UNION ALL
+     SELECT 'r' AS kind, id, score FROM r`,
+    [
+      [...terms.keys()],
+      [...terms.values()],
+      Number(stats.get('chunks') ?? 0),
+      Number(stats.get('avgdl') ?? 1) || 1,
+      Number(stats.get('runbooks') ?? 0),
+      Number(stats.get('avgrl') ?? 1) || 1,
+      BM25_K1,
+      BM25_B,
+      limit,
+    ],
   );
+  const byScore = (a: RankedChunk, b: RankedChunk) => b.score - a.score || a.id.localeCompare(b.id);
+  return {
+    chunks: rows.filter((r) => r.kind === 'c').map(({ id, score }) => ({ id, score })).sort(byScore),
+    runbooks: rows.filter((r) => r.kind === 'r').map(({ id, score }) => ({ id, score })).sort(byScore),
+  };
 }
 
 /** Nearest chunks by cosine similarity, through the HNSW index for the stored dimension. */
@@ -148,10 +153,8 @@ export async function searchRunbooks(db: Db, query: string, embedder: Embedder, 
   const top = options.top ?? 5;
   const candidates = options.candidates ?? 40;
   const stats = await meta(db);
-  // Sequential on purpose: PGlite runs one statement at a time anyway, and a pg pool stays small.
-  const text = await rankFullText(db, query, candidates, stats);
-  const vector = await rankVector(db, query, embedder, candidates, stats);
-  const whole = await rankRunbooksFullText(db, query, candidates, stats);
+  // Independent: on PostgreSQL they run on two pool connections at once; PGlite queues them.
+  const [{ chunks: text, runbooks: whole }, vector] = await Promise.all([rankLexical(db, query, candidates, stats), rankVector(db, query, embedder, candidates, stats)]);
   const textByRunbook = groupByRunbook(text);
   const vectorByRunbook = groupByRunbook(vector);
   const fused = fuseScores([textByRunbook, vectorByRunbook, whole.map((w) => ({ runbookId: w.id, score: w.score }))]).slice(0, top);
