@@ -18,11 +18,11 @@ export interface LocalizationCard {
   at: string;
   onset: string | null;
   window: { from: string; to: string; tradingDays: string[] };
-  changes: Array<{ id: string; title: string; system: string; risk: string | null; plannedStart: string | null; score: number; reasons: string[]; source: string }>;
-  changeEvents: Array<{ id: string; at: string; system: string; operator: string; action: string; object: string; changeId: string | null; flags: string[]; score: number; reasons: string[]; source: string }>;
+  changes: Array<{ id: string; title: string; system: string; risk: string | null; plannedStart: string | null; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
+  changeEvents: Array<{ id: string; at: string; system: string; operator: string; action: string; object: string; changeId: string | null; flags: string[]; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
   alerts: { last2h: number; items: Array<{ id: string; system: string; severity: string; title: string; startsAt: string; open: boolean; count: number }> };
   health: number;
-  similarIncidents: Array<{ id: string; title: string; system: string; score: number; rootCause: string | null; resolution: string | null; reasons: string[] }>;
+  similarIncidents: Array<{ id: string; title: string; system: string; score: number; rootCause: string | null; resolution: string | null; reasons: string[]; reasonsZh: string[] }>;
   runbooks: Array<{ id: string; title: string; section: string; score: number; source: string }>;
   disclaimer: { zh: string; en: string };
 }
@@ -40,6 +40,16 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 }
 
 const tokenSet = (text: string) => new Set(tokenize(text));
+
+/** Reasons in both languages: the card is read in Chinese and English rooms alike. */
+class Reasons {
+  readonly en: string[] = [];
+  readonly zh: string[] = [];
+  add(en: string, zh: string): void {
+    this.en.push(en);
+    this.zh.push(zh);
+  }
+}
 
 /** Trading days strictly between two instants: 0 means the change went live into this very session. */
 function tradingDaysBetween(ctx: ToolContext, from: Date, to: Date): number {
@@ -93,6 +103,7 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const data = lookup.data!;
   const reference = onset ?? at;
   const refName = onset ? 'the onset of the alerts' : 'the time asked';
+  const refNameZh = onset ? '告警起始' : '查询时刻';
 
   // Past incidents and the changes that caused them, for "a similar change caused IMS-…".
   const past = await ctx.db.query<{ id: string; title: string; system: string; summary: string | null; root_cause: string | null; resolution: string | null; change_ids: string[] }>(
@@ -111,49 +122,51 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
     (await ctx.db.query<{ change_id: string; n: number }>('SELECT change_id, count(*)::int AS n FROM snapshots WHERE change_id = ANY($1::text[]) GROUP BY change_id', [data.changes.map((c) => c.id)])).map((r) => [r.change_id, r.n]),
   );
 
-  const scoreTiming = (when: Date | null, reasons: string[]): number => {
+  const scoreTiming = (when: Date | null, reasons: Reasons): number => {
     if (!when) return 0.2;
     if (when > reference) {
-      reasons.push(`after ${refName}`);
+      reasons.add(`after ${refName}`, `发生在${refNameZh}之后`);
       return 0.1;
     }
     const days = tradingDaysBetween(ctx, when, reference);
     const hours = Math.round((reference.getTime() - when.getTime()) / 360_000) / 10;
-    if (days === 0) reasons.push(`${hours} h before ${refName}, no trading day in between`);
-    else reasons.push(`${days} trading day(s) before ${refName}`);
+    if (days === 0) reasons.add(`${hours} h before ${refName}, no trading day in between`, `${refNameZh}前 ${hours} 小时，中间没有交易日`);
+    else reasons.add(`${days} trading day(s) before ${refName}`, `${refNameZh}前 ${days} 个交易日`);
     return 1 / (1 + days);
   };
 
   const changes = data.changes.map((c) => {
-    const reasons: string[] = [];
+    const reasons = new Reasons();
     const events = eventsByChange.get(c.id) ?? [];
     const lastEvent = events.map((e) => new Date(e.at)).filter((d) => d <= reference).sort((a, b) => b.getTime() - a.getTime())[0];
     const when = lastEvent ?? (c.plannedStart ? new Date(c.plannedStart) : null);
     let score = 0.35 * scoreTiming(when, reasons);
     const distance = c.system === system.id ? 1 : 0.5;
     score += 0.2 * distance;
-    reasons.push(c.system === system.id ? 'on the system itself' : `on neighbour ${c.system} (${upstream.includes(c.system) ? 'upstream' : 'downstream'})`);
+    if (c.system === system.id) reasons.add('on the system itself', '本系统');
+    else reasons.add(`on neighbour ${c.system} (${upstream.includes(c.system) ? 'upstream' : 'downstream'})`, `${upstream.includes(c.system) ? '上游' : '下游'}系统 ${c.system}`);
     score += 0.2 * (RISK_WEIGHT[c.risk ?? ''] ?? 0.5);
-    reasons.push(`${c.risk ?? 'unrated'} risk`);
+    reasons.add(`${c.risk ?? 'unrated'} risk`, { high: '高风险', medium: '中风险', low: '低风险' }[c.risk ?? ''] ?? '风险未评级');
     const flags = (c as { flags?: string[] }).flags ?? [];
     const eventFlags = [...new Set(events.flatMap((e) => (e as { flags?: string[] }).flags ?? []))].filter((f) => f !== 'no-ticket');
     if (flags.length || eventFlags.length) {
       score += 0.05 * Math.min(3, flags.length + eventFlags.length);
-      reasons.push(`flags: ${[...new Set([...flags, ...eventFlags])].join(', ')}`);
+      const all = [...new Set([...flags, ...eventFlags])].join(', ');
+      reasons.add(`flags: ${all}`, `风险标记：${all}`);
     }
     const diffs = snapshotCounts.get(c.id);
     if (diffs) {
       score += 0.05;
-      reasons.push(`${diffs} perception-factor snapshot(s) attached: compare with \`diff\``);
+      reasons.add(`${diffs} perception-factor snapshot(s) attached: compare with \`diff\``, `已关联 ${diffs} 份感知因子快照，可用「对比」查看差异`);
     }
     const mine = tokenSet(`${c.title} ${c.objects.join(' ')}`);
     const similar = causes.map((k) => ({ k, s: jaccard(mine, tokenSet(`${k.title} ${k.objects.join(' ')}`)) })).filter((x) => x.k.id !== c.id && x.s >= 0.3).sort((a, b) => b.s - a.s)[0];
     if (similar) {
       const inc = past.find((p) => p.change_ids.includes(similar.k.id));
       score += 0.2 * Math.min(1, similar.s * 1.5);
-      reasons.push(`a similar change (${similar.k.id}) caused ${inc?.id ?? 'a past incident'}`);
+      reasons.add(`a similar change (${similar.k.id}) caused ${inc?.id ?? 'a past incident'}`, `类似变更 ${similar.k.id} 曾引发 ${inc?.id ?? '历史故障'}`);
     }
-    return { id: c.id, title: c.title, system: c.system, risk: c.risk, plannedStart: c.plannedStart, score: Math.round(score * 1000) / 1000, reasons, source: 'change ticket (ITSM)' };
+    return { id: c.id, title: c.title, system: c.system, risk: c.risk, plannedStart: c.plannedStart, score: Math.round(score * 1000) / 1000, reasons: reasons.en, reasonsZh: reasons.zh, source: 'change ticket (ITSM)' };
   });
   changes.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
 
@@ -161,15 +174,17 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const changeEvents = data.events
     .filter((e) => !e.changeId)
     .map((e) => {
-      const reasons = ['no change ticket'];
+      const reasons = new Reasons();
+      reasons.add('no change ticket', '无变更单');
       let score = 0.35 * scoreTiming(new Date(e.at), reasons) + 0.2 * (e.system === system.id ? 1 : 0.5) + 0.15;
-      reasons.push(e.system === system.id ? 'on the system itself' : `on neighbour ${e.system}`);
+      if (e.system === system.id) reasons.add('on the system itself', '本系统');
+      else reasons.add(`on neighbour ${e.system}`, `关联系统 ${e.system}`);
       const flags = (e as { flags?: string[] }).flags ?? ['no-ticket'];
       if (flags.some((f) => f !== 'no-ticket')) {
         score += 0.1;
-        reasons.push(`flags: ${flags.join(', ')}`);
+        reasons.add(`flags: ${flags.join(', ')}`, `风险标记：${flags.join(', ')}`);
       }
-      return { id: e.id, at: e.at, system: e.system, operator: e.operatorName ?? e.operator, action: e.action, object: e.object, changeId: e.changeId, flags, score: Math.round(score * 1000) / 1000, reasons, source: `change operation event (${e.source ?? 'unknown source'})` };
+      return { id: e.id, at: e.at, system: e.system, operator: e.operatorName ?? e.operator, action: e.action, object: e.object, changeId: e.changeId, flags, score: Math.round(score * 1000) / 1000, reasons: reasons.en, reasonsZh: reasons.zh, source: `change operation event (${e.source ?? 'unknown source'})` };
     })
     .sort((a, b) => b.score - a.score);
 
@@ -177,26 +192,26 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const now = tokenSet([input.symptom ?? '', ...own.map((a) => a.title)].join(' '));
   const similarIncidents = past
     .map((p) => {
-      const reasons: string[] = [];
+      const reasons = new Reasons();
       let score = 0;
       const text = jaccard(now, tokenSet(`${p.title} ${p.summary ?? ''} ${p.root_cause ?? ''}`));
       if (text > 0) {
         score += Math.min(1, text * 4) * 0.6;
-        reasons.push(`shares words with the current alerts (${Math.round(text * 100)}%)`);
+        reasons.add(`shares words with the current alerts (${Math.round(text * 100)}%)`, `与当前告警用词重合 ${Math.round(text * 100)}%`);
       }
       if (p.system === system.id) {
         score += 0.3;
-        reasons.push('same system');
+        reasons.add('same system', '同一系统');
       } else if (scope.includes(p.system)) {
         score += 0.1;
-        reasons.push('neighbour system');
+        reasons.add('neighbour system', '关联系统');
       }
       const byChange = changes.find((c) => c.reasons.some((r) => r.includes(p.id)));
       if (byChange) {
         score += 0.2;
-        reasons.push(`caused by a change like ${byChange.id}`);
+        reasons.add(`caused by a change like ${byChange.id}`, `由与 ${byChange.id} 类似的变更引发`);
       }
-      return { id: p.id, title: p.title, system: p.system, score: Math.round(score * 1000) / 1000, rootCause: p.root_cause, resolution: p.resolution, reasons };
+      return { id: p.id, title: p.title, system: p.system, score: Math.round(score * 1000) / 1000, rootCause: p.root_cause, resolution: p.resolution, reasons: reasons.en, reasonsZh: reasons.zh };
     })
     .filter((p) => p.score >= 0.3)
     .sort((a, b) => b.score - a.score)

@@ -3,7 +3,8 @@ import { buildLocalizationCard } from '../agents/localization.js';
 import type { ToolRegistry } from './registry.js';
 import { defineTool, type ToolDefinition } from './tool.js';
 
-const scored = { score: z.number(), reasons: z.array(z.string()) };
+/** `reasons` in English (the documented JSON key), `reasonsZh` the same reasons in Chinese. */
+const scored = { score: z.number(), reasons: z.array(z.string()), reasonsZh: z.array(z.string()) };
 
 export const localizationCardSchema = z.object({
   system: z.object({ id: z.string(), name: z.string(), upstream: z.array(z.string()), downstream: z.array(z.string()) }),

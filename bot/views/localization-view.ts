@@ -7,10 +7,11 @@ type Card = z.output<typeof localizationCardSchema>;
 
 export function localizationView(card: Card, lang: Lang, timeZone: string, options: { incidentId?: string } = {}): OutgoingMessage {
   const when = (iso: string) => formatShort(new Date(iso), timeZone, lang);
+  const why = (x: { reasons: string[]; reasonsZh: string[] }) => (lang === 'zh' ? x.reasonsZh.join('；') : x.reasons.join('; '));
   const sections = [];
   const suspects = [
-    ...card.changes.slice(0, 5).map((c) => ({ score: c.score, line: `${c.id} [${c.system}] ${c.title} · ${t(lang, '可疑度', 'suspicion')} ${c.score} — ${c.reasons.join('; ')}` })),
-    ...card.changeEvents.slice(0, 3).map((e) => ({ score: e.score, line: `${e.id} [${e.system}] ${when(e.at)} ${e.operator} ${e.action} ${e.object} · ${t(lang, '无变更单', 'no ticket')} · ${t(lang, '可疑度', 'suspicion')} ${e.score} — ${e.reasons.join('; ')}` })),
+    ...card.changes.slice(0, 5).map((c) => ({ score: c.score, line: `${c.id} [${c.system}] ${c.title} · ${t(lang, '可疑度', 'suspicion')} ${c.score} — ${why(c)}` })),
+    ...card.changeEvents.slice(0, 3).map((e) => ({ score: e.score, line: `${e.id} [${e.system}] ${when(e.at)} ${e.operator} ${e.action} ${e.object} · ${t(lang, '无变更单', 'no ticket')} · ${t(lang, '可疑度', 'suspicion')} ${e.score} — ${why(e)}` })),
   ].sort((a, b) => b.score - a.score);
   sections.push({
     title: t(lang, `近 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes in the last ${card.window.tradingDays.length} trading days (${card.window.tradingDays.join(', ')}), most suspicious first`),
@@ -23,7 +24,7 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
   if (card.similarIncidents.length) {
     sections.push({
       title: t(lang, '相似历史故障', 'Similar past incidents'),
-      lines: card.similarIncidents.map((s) => `${s.id} ${s.title}${s.rootCause ? ` — ${t(lang, '根因', 'root cause')}: ${s.rootCause.slice(0, 80)}` : ''} (${s.reasons.join(', ')})`),
+      lines: card.similarIncidents.map((s) => `${s.id} ${s.title}${s.rootCause ? ` — ${t(lang, '根因', 'root cause')}: ${s.rootCause.slice(0, 80)}` : ''} (${why(s)})`),
     });
   }
   if (card.runbooks.length) {

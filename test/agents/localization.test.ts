@@ -31,6 +31,7 @@ describe('localization card on the demo incidents', () => {
     expect(card.changes[0]!.id).toBe('CAB-20261120-003');
     expect(card.changes[0]!.reasons.join(' ')).toMatch(/no trading day in between/);
     expect(card.changes[0]!.reasons.join(' ')).toContain('IMS-20250303-004');
+    expect(card.changes[0]!.reasonsZh).toHaveLength(card.changes[0]!.reasons.length);
     expect(card.changes.map((c) => c.id)).not.toContain('CAB-20261116-002'); // outside the window
     expect(card.changes.some((c) => c.system !== 'jzjy')).toBe(true); // neighbours are considered
     expect(card.similarIncidents[0]!.id).toBe('IMS-20250303-004');
@@ -52,8 +53,11 @@ describe('localization card on the demo incidents', () => {
     expect(r.text).toContain('故障定位：集中交易');
     expect(r.text).toContain('CAB-20261120-003');
     expect(r.text).toContain('仅供参考，不是结论');
+    expect(r.text).toMatch(/CAB-20261120-003[^\n]*本系统；高风险/); // reasons in the reader's language
+    expect(r.text).not.toContain('on the system itself');
     const en = await say(app, 'localize jzjy');
     expect(en.text).toContain('a hint, not a verdict');
+    expect(en.text).toMatch(/CAB-20261120-003[^\n]*on the system itself; high risk/);
   });
 });
 
