@@ -8,16 +8,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { packageRoot, shippedRunbooksDir } from '../core/paths.js';
 import type { Db } from '../db/db.js';
 import { migrate } from '../db/migrate.js';
 import { createPgliteDb } from '../db/pglite.js';
-import { createPostgresDb } from '../db/postgres.js';
 import { OfflineEmbedder } from '../knowledge/embedder.js';
 import { findRunbookFiles, ingestRunbooks } from '../knowledge/ingest.js';
 import { readEvalSet } from '../knowledge/eval.js';
 import { searchRunbooks } from '../knowledge/search.js';
+import { withBenchDatabase } from './bench-db.js';
 
 const RUNBOOKS = Number(process.env.BENCH_RUNBOOKS ?? 1000);
 const SECTIONS = 10; // → 10,000 chunks
@@ -101,20 +100,7 @@ async function main(): Promise<void> {
       console.log('postgres    (not measured: DATABASE_URL is not set; `npm run bench` starts PostgreSQL)');
       return;
     }
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    const name = `warroom_bench_${process.pid}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const db = createPostgresDb(u.toString());
-    try {
-      console.log(await measure('postgres', db, dir, queries));
-    } finally {
-      await db.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    console.log(await withBenchDatabase(url, (db) => measure('postgres', db, dir, queries)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
