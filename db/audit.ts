@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../core/json.js';
 import type { Db } from './db.js';
 
 export interface AuditEntry {
@@ -23,22 +24,10 @@ export type AuditRow = {
 
 const GENESIS = '0'.repeat(64);
 
-/** Stable JSON (sorted keys) so a hash can be recomputed from the stored row. */
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  return `{${Object.keys(obj)
-    .sort()
-    .filter((k) => obj[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${canonical(obj[k])}`)
-    .join(',')}}`;
-}
-
 function hashOf(prevHash: string, at: string, e: AuditEntry): string {
   return createHash('sha256')
     .update(prevHash)
-    .update(canonical({ at, actor: e.actor, action: e.action, target: e.target ?? null, outcome: e.outcome, detail: e.detail ?? {} }))
+    .update(canonicalJson({ at, actor: e.actor, action: e.action, target: e.target ?? null, outcome: e.outcome, detail: e.detail ?? {} }))
     .digest('hex');
 }
 
@@ -53,9 +42,12 @@ export async function appendAudit(db: Db, entry: AuditEntry): Promise<void> {
     const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
     const prev = last[0]?.hash ?? GENESIS;
     const at = new Date().toISOString();
+    // Hash the detail as jsonb will give it back (dates as strings, undefined array items as null),
+    // or verification would see a difference that no one made.
+    const detail = JSON.parse(JSON.stringify(entry.detail ?? {})) as Record<string, unknown>;
     await tx.query(
       'INSERT INTO audit_log (at, actor, action, target, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)',
-      [at, entry.actor, entry.action, entry.target ?? null, entry.outcome, JSON.stringify(entry.detail ?? {}), prev, hashOf(prev, at, entry)],
+      [at, entry.actor, entry.action, entry.target ?? null, entry.outcome, JSON.stringify(detail), prev, hashOf(prev, at, { ...entry, detail })],
     );
   });
 }

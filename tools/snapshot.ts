@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { WarroomError } from '../core/errors.js';
-import { canonicalize, compareStrings } from './json.js';
+import { canonicalize, compareStrings } from '../core/json.js';
 import { findSensor, sensors } from './sensors/index.js';
 import { defaultSensorOptions, SensorUnavailableError, sensorIdPattern, type FactorItem, type SensorOptions } from './sensors/sensor.js';
 

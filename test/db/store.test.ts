@@ -47,6 +47,11 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`store on ${drive
     await expect(db.exec('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
   });
 
+  it('verifies entries whose detail is not plain JSON (undefined in arrays, dates) as jsonb stores them', async () => {
+    await appendAudit(db, { actor: 'carol', action: 'tool:x', outcome: 'success', detail: { list: [1, undefined, 'a'], at: new Date('2026-11-23T01:31:00Z'), skip: undefined } });
+    expect(await verifyAuditChain(db)).toMatchObject({ ok: true, rows: 3 });
+  });
+
   it('detects an edit made behind the triggers', async () => {
     // A superuser can disable triggers; the hash chain still shows the edit.
     await db.exec('ALTER TABLE audit_log DISABLE TRIGGER USER');

@@ -1,4 +1,4 @@
-import { compareStrings, jsonEqual } from '../json.js';
+import { compareStrings, jsonEqual } from '../../core/json.js';
 import type { FactorItem } from '../sensors/sensor.js';
 import type { SnapshotHeader } from '../snapshot.js';
 import { builtinRulesApply, keyNormalizer, normalizeValue, type NoiseRules } from './noise.js';

@@ -1,4 +1,4 @@
-import { compareStrings } from '../json.js';
+import { compareStrings } from '../../core/json.js';
 import { tallyJson, type DiffTally, type HostDiff, type Uncompared } from './engine.js';
 
 /**

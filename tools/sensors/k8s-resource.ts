@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { canonicalJson } from '../json.js';
+import { canonicalJson } from '../../core/json.js';
 import { SensorUnavailableError, type FactorItem, type Sensor } from './sensor.js';
 
 type Obj = Record<string, unknown>;

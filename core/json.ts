@@ -1,5 +1,5 @@
 /**
- * JSON helpers for snapshots and diffs. Snapshot values come from many producers; sorting object
+ * JSON helpers shared by snapshots, diffs and the audit log. Snapshot values come from many producers; sorting object
  * keys makes equal values serialise to equal bytes, which lets the diff compare whole factors
  * byte for byte before it parses anything.
  */
