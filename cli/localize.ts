@@ -3,7 +3,7 @@ import { renderText } from '../bot/render/text.js';
 import { localizationView } from '../bot/views/localization-view.js';
 import { toolContext } from '../core/app.js';
 import { WarroomError } from '../core/errors.js';
-import { withApp } from './run.js';
+import { parseTimeOption, withApp } from './run.js';
 
 export function registerLocalizeCommand(program: Command): void {
   program
@@ -15,9 +15,9 @@ export function registerLocalizeCommand(program: Command): void {
     .option('--lang <lang>', 'zh or en for the readable card', 'zh')
     .option('--json', 'print the card as JSON')
     .action(async (opts: { system: string; at?: string; symptom?: string; lang: string; json?: boolean }) => {
-      if (opts.at && Number.isNaN(Date.parse(opts.at))) throw new WarroomError('invalid_time', `--at "${opts.at}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
+      const at = parseTimeOption(opts.at);
       await withApp(async (app) => {
-        const input = { system: opts.system, ...(opts.at ? { at: new Date(opts.at).toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
+        const input = { system: opts.system, ...(at ? { at: at.toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
         const r = await app.tools.invoke('localize', input, toolContext(app, process.env.WARROOM_USER ?? 'cli'));
         if (r.status === 'error') throw new WarroomError('localize_failed', r.error ?? r.summary);
         if (opts.json) process.stdout.write(`${JSON.stringify(r.data, null, 2)}\n`);

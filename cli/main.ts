@@ -15,7 +15,7 @@ import { registerChangeIntelCommands } from './change-intel.js';
 import { runTerminalChat } from './chat.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
 import { registerLocalizeCommand } from './localize.js';
-import { reportError, withApp } from './run.js';
+import { parseTimeOption, reportError, withApp } from './run.js';
 import { startServer } from './start.js';
 
 const program = new Command();
@@ -34,10 +34,8 @@ function safeUserName(): string {
 }
 
 function parseAt(value: string | undefined): (() => Date) | undefined {
-  if (!value) return undefined;
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new WarroomError('invalid_time', `--at "${value}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
-  return () => at;
+  const at = parseTimeOption(value);
+  return at ? () => at : undefined;
 }
 
 function printImportReport(report: ImportReport): void {

@@ -1,6 +1,6 @@
 import { createApp, type App } from '../core/app.js';
 import { loadConfig, type Config } from '../core/config.js';
-import { isWarroomError } from '../core/errors.js';
+import { isWarroomError, WarroomError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 
 /** Build the app for one CLI command, run it, close it, and turn errors into a clear exit. */
@@ -23,4 +23,12 @@ export function reportError(err: unknown): never {
   }
   process.stderr.write(`warroom: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
+}
+
+/** An `--at` option: undefined when not given, a clear error when it is not a time. */
+export function parseTimeOption(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) throw new WarroomError('invalid_time', `--at "${value}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
+  return at;
 }

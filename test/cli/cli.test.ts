@@ -158,5 +158,8 @@ describe('warroom localize', () => {
     const text = warroom(h, ['localize', '--system', '集中交易', '--at', '2026-11-23T09:40:00+08:00']);
     expect(text.stdout).toContain('故障定位：集中交易');
     expect(warroom(h, ['localize', '--system', 'nope']).stderr).toContain('No system matches "nope"');
+    const badTime = warroom(h, ['localize', '--system', 'jzjy', '--at', 'yesterday']);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain('--at "yesterday" is not a time.');
   });
 });
