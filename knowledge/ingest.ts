@@ -56,10 +56,15 @@ async function setMeta(db: Queryable, key: string, value: string): Promise<void>
   await db.query('INSERT INTO kb_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value]);
 }
 
+/** Drop the HNSW indexes of every dimension but `keep` (all of them when `keep` is undefined). */
+async function dropVectorIndexes(db: Db, keep?: number): Promise<void> {
+  const existing = await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'runbook_chunks' AND indexname LIKE 'runbook_chunks_hnsw_%'");
+  for (const { indexname } of existing) if (indexname !== `runbook_chunks_hnsw_${keep}`) await db.exec(`DROP INDEX IF EXISTS ${indexname}`);
+}
+
 /** The HNSW index for one dimension (pgvector indexes need a fixed dimension). */
 async function ensureVectorIndex(db: Db, dim: number): Promise<void> {
-  const existing = await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'runbook_chunks' AND indexname LIKE 'runbook_chunks_hnsw_%'");
-  for (const { indexname } of existing) if (indexname !== `runbook_chunks_hnsw_${dim}`) await db.exec(`DROP INDEX IF EXISTS ${indexname}`);
+  await dropVectorIndexes(db, dim);
   await db.exec(`CREATE INDEX IF NOT EXISTS runbook_chunks_hnsw_${dim} ON runbook_chunks USING hnsw ((embedding::vector(${dim})) vector_cosine_ops)`);
 }
 
@@ -94,7 +99,8 @@ async function reembedIfNeeded(db: Db, embedder: Embedder): Promise<number> {
   const rows = await db.query<{ id: string; title: string; heading_path: string[]; content: string; tags: string[]; section: string; ord: number }>(
     'SELECT c.id, r.title, c.heading_path, c.content, r.tags, c.section, c.ord FROM runbook_chunks c JOIN runbooks r ON r.id = c.runbook_id ORDER BY c.id',
   );
-  await db.exec("DO $$ DECLARE i record; BEGIN FOR i IN SELECT indexname FROM pg_indexes WHERE tablename = 'runbook_chunks' AND indexname LIKE 'runbook_chunks_hnsw_%' LOOP EXECUTE 'DROP INDEX ' || i.indexname; END LOOP; END $$");
+  // The old index casts to the old dimension: vectors of the new one could not be written under it.
+  await dropVectorIndexes(db);
   for (let i = 0; i < rows.length; i += 64) {
     const batch = rows.slice(i, i + 64);
     const vectors = await embedder.embed(batch.map((r) => embeddingText({ ord: r.ord, section: r.section, headingPath: r.heading_path, content: r.content }, r.tags)));
