@@ -33,14 +33,13 @@ async function actorOf(app: App, msg: IncomingMessage): Promise<string> {
  */
 export async function handleMessage(app: App, msg: IncomingMessage): Promise<OutgoingMessage[]> {
   const text = msg.text.replace(/<@[A-Z0-9]+>/g, '').trim();
-  const firstWord = text.replace(/^[/!]/, '').split(/\s+/)[0] ?? '';
-  // A Chinese command word ("对比 vm CAB-…") means a Chinese reply, whatever its arguments are.
-  const lang = /[\u3400-\u9fff]/.test(firstWord) && findCommand(firstWord) ? 'zh' : detectLang(text);
-  if (!text) return [{ lang, text: t(lang, '请输入问题或命令，输入「帮助」查看命令。', 'Type a question or a command; `help` lists them.') }];
   const explicit = /^[/!]/.test(text);
   const words = splitArgs(text.replace(/^[/!]/, ''));
   const first = words[0] ?? '';
   const command = findCommand(first);
+  // A Chinese command word ("对比 vm CAB-…") means a Chinese reply, whatever its arguments are.
+  const lang = command && /[\u3400-\u9fff]/.test(first) ? 'zh' : detectLang(text);
+  if (!text) return [{ lang, text: t(lang, '请输入问题或命令，输入「帮助」查看命令。', 'Type a question or a command; `help` lists them.') }];
   try {
     const actor = await actorOf(app, msg);
     if (command) return [await command.run({ app, message: msg, actor, lang, args: words.slice(1) })];
