@@ -26,16 +26,6 @@ export type TradingSession =
   | 'afternoon_session'
   | 'post_close';
 
-export const sessionLabels: Record<TradingSession, { zh: string; en: string }> = {
-  non_trading_day: { zh: '非交易日', en: 'non-trading day' },
-  pre_open: { zh: '盘前', en: 'pre-open' },
-  call_auction: { zh: '开盘集合竞价', en: 'opening call auction' },
-  morning_session: { zh: '上午连续竞价', en: 'morning session' },
-  lunch_break: { zh: '午间休市', en: 'lunch break' },
-  afternoon_session: { zh: '下午连续竞价', en: 'afternoon session' },
-  post_close: { zh: '盘后', en: 'post-close' },
-};
-
 export interface TradingWindow {
   /** Start of the earliest of the trading days counted. */
   from: Date;
@@ -93,10 +83,6 @@ export class TradingCalendar {
     return wd !== 0 && wd !== 6 && !this.closed.has(date);
   }
 
-  isHoliday(date: string): boolean {
-    return this.closed.has(date);
-  }
-
   /** The exchange-local date of an instant. */
   dateOf(at: Date): string {
     return localParts(at, this.timeZone).date;
@@ -112,13 +98,6 @@ export class TradingCalendar {
       if (this.isTradingDay(d)) days.unshift(d);
     }
     return days;
-  }
-
-  /** The next trading day on or after `date`. */
-  nextTradingDay(date: string): string {
-    let d = date;
-    for (let guard = 0; !this.isTradingDay(d) && guard < 366; guard++) d = addDays(d, 1);
-    return d;
   }
 
   /**
