@@ -37,6 +37,40 @@ export const configSchema = z.object({
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),
   WARROOM_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('text-embedding-3-small')),
   WARROOM_CHANGE_WINDOW_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(30).default(3)),
+
+  // Slack (enabled when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  /** Socket Mode instead of HTTP events, when set (xapp-…). */
+  SLACK_APP_TOKEN: optionalString,
+  /** Where the Web API client sends calls; a proxy, or a local stand-in in tests. */
+  SLACK_API_URL: optionalUrl(['http://', 'https://']),
+  /** Channel id (C…) where declarations and status updates are announced. */
+  SLACK_STATUS_CHANNEL: optionalString,
+
+  // WeCom self-built app (enabled when WECOM_CORP_ID, WECOM_SECRET, WECOM_TOKEN and WECOM_AES_KEY are set).
+  WECOM_CORP_ID: optionalString,
+  WECOM_AGENT_ID: z.preprocess(emptyToUndefined, z.coerce.number().int().positive().optional()),
+  WECOM_SECRET: optionalString,
+  WECOM_TOKEN: optionalString,
+  WECOM_AES_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey from the app\'s callback settings').optional(),
+  ),
+  WECOM_API_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://qyapi.weixin.qq.com/cgi-bin')),
+  /** Group chat id (appchat) where declarations and status updates are announced. */
+  WECOM_STATUS_CHAT: optionalString,
+
+  /** The local web chat at /chat: auto = on when neither Slack nor WeCom is configured. */
+  WARROOM_WEB_CHAT: z.preprocess(emptyToUndefined, z.enum(['auto', 'on', 'off']).default('auto')),
+  /** Alerts at or above this severity open an incident room (POST /api/alerts). */
+  WARROOM_ALERT_MIN_SEVERITY: z.preprocess(emptyToUndefined, z.enum(['warning', 'minor', 'major', 'critical']).default('major')),
+  /** Stage limits in minutes from declaration, per severity: respond/localize/recover. */
+  WARROOM_STAGE_LIMITS: z.preprocess(emptyToUndefined, z.string().default('P0=5/15/30,P1=10/30/60,P2=30/120/240,P3=60/480/1440')),
+  /** How often the communications lead gets a drafted status update, in minutes per severity (0 = never). */
+  WARROOM_UPDATE_INTERVALS: z.preprocess(emptyToUndefined, z.string().default('P0=15,P1=30,P2=60,P3=0')),
+  /** How often stage timers and update drafts are checked, in seconds. */
+  WARROOM_TIMER_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3600).default(30)),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,79 @@
+import type { Lang, OutgoingMessage, Platform } from '../messages.js';
+
+/**
+ * The one interface every chat platform implements (Slack, WeCom, the local web chat).
+ * Incident flows talk only to this; each platform file turns it into its own API calls.
+ * Platform ids are the platform's own (Slack U…/C…, WeCom userid/chatid, local person ids/room ids).
+ */
+export interface RoomRef {
+  platform: Platform;
+  id: string;
+  name?: string;
+}
+
+/** A message the bot posted, so it can be updated or pinned later. */
+export interface MessageRef {
+  platform: Platform;
+  roomId: string;
+  /** Slack `ts`, WeCom card `response_code`/msgid, local message id. */
+  id: string;
+}
+
+export interface CreateRoomSpec {
+  /** A platform-safe name is derived by the platform (Slack: lower-case, ≤ 80 chars). */
+  name: string;
+  topic: string;
+  /** Platform user ids to invite at creation. */
+  memberIds: string[];
+}
+
+export interface ChatPlatform {
+  readonly name: Platform;
+  /** The platform user id of a Warroom person, if the person has one on this platform. */
+  userIdOf(person: { id: string; slack: string | null; wecom: string | null }): string | undefined;
+  createRoom(spec: CreateRoomSpec): Promise<RoomRef>;
+  invite(room: RoomRef, memberIds: string[]): Promise<void>;
+  post(room: RoomRef, message: OutgoingMessage): Promise<MessageRef>;
+  update(ref: MessageRef, message: OutgoingMessage): Promise<void>;
+  /** Pin a message; false where the platform has no pins (WeCom). */
+  pin(ref: MessageRef): Promise<boolean>;
+  /** Set the room's topic; false where the platform has none. */
+  setTopic(room: RoomRef, topic: string): Promise<boolean>;
+  /** A direct message to one user (nudges to the commander, drafts for the communications lead). */
+  sendDirect(userId: string, message: OutgoingMessage): Promise<MessageRef>;
+  /** The configured status channel, where declarations and status updates are announced. */
+  statusRoom(): RoomRef | undefined;
+}
+
+interface EventBase {
+  platform: Platform;
+  /** The platform user id of who did it. */
+  userId: string;
+  userName?: string;
+  /** Where it happened. `dm` for a one-to-one chat with the bot. */
+  room: RoomRef & { kind: 'dm' | 'channel' };
+  at: Date;
+}
+
+/** Everything a platform can hand to the bot, in one neutral shape. */
+export type ChatEvent =
+  | (EventBase & { kind: 'message'; text: string })
+  /** A slash command: `/incident declare …` is command 'incident' with text 'declare …'. */
+  | (EventBase & { kind: 'command'; command: 'incident' | 'warroom'; text: string })
+  /** A button press on a message the bot posted. */
+  | (EventBase & { kind: 'action'; actionId: string; value: string; message?: MessageRef })
+  /** A reaction that flags a message for the timeline (Slack `:pushpin:` and the like). */
+  | (EventBase & { kind: 'flag'; text: string; message?: MessageRef });
+
+/** What the bot answers to an event: messages for the room, or only for the person who asked. */
+export interface BotReply {
+  message: OutgoingMessage;
+  /** Only the asker sees it (Slack ephemeral, WeCom direct message). */
+  private?: boolean;
+  /** Replace the message the action came from instead of posting a new one. */
+  replaceOriginal?: boolean;
+}
+
+export function langOf(message: OutgoingMessage): Lang {
+  return message.lang ?? 'zh';
+}
