@@ -1,0 +1,624 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, HTTPReceiver, LogLevel, webApi, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
+import { z } from 'zod';
+import type { Bot } from '../bot.js';
+import { errorMessage, WarroomError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Route } from '../../server/http.js';
+import { detectLang, t, type Lang, type OutgoingMessage } from '../messages.js';
+import { parseActionId, renderBlockKit } from '../render/block-kit.js';
+import type { BotReply, ChatEvent, ChatPlatform, MessageRef, RoomRef } from './platform.js';
+
+export interface SlackPlatformOptions {
+  /** Bot token (xoxb-…). */
+  botToken: string;
+  /** Signs every HTTP request Slack sends; Bolt rejects unsigned or stale ones with 401. */
+  signingSecret: string;
+  /** Web API base URL; a proxy, or the local stand-in in tests. Defaults to https://slack.com/api/. */
+  apiUrl?: string;
+  /** App-level token (xapp-…): Socket Mode instead of HTTP events. */
+  appToken?: string;
+  /** Channel id (C…) for declarations and status updates. */
+  statusChannel?: string;
+  logger: Logger;
+  /**
+   * Web API retries (connection errors, 5xx and 429 after its Retry-After).
+   * The default gives up after about 2–3 s of backoff, so a dead API fails in seconds.
+   */
+  retryConfig?: webApi.RetryOptions;
+  /** Per-request timeout for Web API calls, in ms (default 10 000). */
+  requestTimeoutMs?: number;
+}
+
+export interface SlackPlatform {
+  platform: ChatPlatform;
+  /** `POST /slack/events` in HTTP mode; empty in Socket Mode. */
+  routes: Route[];
+  /** Checks the token (auth.test) and, in Socket Mode, opens the socket. */
+  start(): Promise<void>;
+  /** Closes the socket (Socket Mode) and waits for events still being handled. */
+  stop(): Promise<void>;
+}
+
+/** Reactions that flag a message for the incident timeline. */
+export const flagReactions: ReadonlySet<string> = new Set(['pushpin', 'round_pushpin', 'memo']);
+
+const expectedCodes = new Set(['name_taken', 'already_in_channel', 'cant_invite_self', 'already_pinned']);
+
+const defaultRetryConfig: webApi.RetryOptions = { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 1000, randomize: true };
+
+/** Slack channel names: lower-case a–z, 0–9, `-` and `_`, at most 80 characters. Other characters are dropped. */
+export function slackChannelName(name: string): string {
+  const cleaned = name
+    .normalize('NFKD') // full-width ASCII becomes ASCII, accents split off
+    .toLowerCase()
+    .replace(/[\s./:·、，,]+/g, '-')
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '');
+  return (cleaned || 'incident').slice(0, 80).replace(/[-_]+$/, '');
+}
+
+function withNameSuffix(base: string, n: number): string {
+  const suffix = `-${n}`;
+  return `${base.slice(0, 80 - suffix.length).replace(/[-_]+$/, '')}${suffix}`;
+}
+
+/** The `error` of a Web API answer with ok:false (e.g. `name_taken`), if that is what `err` is. */
+export function slackErrorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === webApi.ErrorCode.PlatformError) {
+    const code = (err as { data?: { error?: unknown } }).data?.error;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+const apiHints: Record<string, string> = {
+  not_in_channel: 'Invite the Warroom app to the channel (/invite @Warroom) and try again.',
+  channel_not_found: 'Check the channel id, and that the Warroom app has been added to it.',
+  invalid_auth: 'SLACK_BOT_TOKEN is not valid for this workspace; copy the Bot User OAuth Token again.',
+  not_authed: 'SLACK_BOT_TOKEN is missing.',
+  missing_scope: 'Add the missing OAuth scope to the Slack app and reinstall it.',
+  restricted_action: 'A workspace setting prevents the app from doing this; ask a Slack admin.',
+};
+
+/** A Web API failure as a WarroomError that says which call failed and what to do. */
+function apiError(method: string, err: unknown): WarroomError {
+  const code = slackErrorCode(err);
+  const hint = code ? apiHints[code] : 'Check that the Slack API is reachable (SLACK_API_URL) and try again.';
+  return new WarroomError('slack_api_error', `Slack ${method} failed: ${code ?? errorMessage(err)}`, {
+    status: 502,
+    cause: err,
+    ...(hint ? { hint } : {}),
+  });
+}
+
+// Tokens must never reach a log line, whatever a library puts in its messages.
+const tokenPattern = /\bx(?:ox[abeprs]|app)-[A-Za-z0-9-]+/g;
+// WebClient logs whole request and response bodies at debug level: those carry message text.
+const bodyDump = /^(http request (body|headers)|http request result|Error details)/;
+
+/** Bolt's and the WebClient's Logger interface, writing to our pino logger. */
+export function boltLoggerFor(logger: Logger, name = 'bolt'): BoltLogger {
+  let component = name;
+  const line = (parts: unknown[]): string =>
+    parts
+      .map((p) => (p instanceof Error ? p.message : typeof p === 'string' || typeof p === 'number' ? String(p) : '[object]'))
+      .join(' ')
+      .replace(tokenPattern, '[redacted-token]')
+      .slice(0, 500);
+  const emit = (level: 'debug' | 'info' | 'warn' | 'error') => (...parts: unknown[]) => {
+    if (!logger.isLevelEnabled(level)) return;
+    const msg = line(parts);
+    if (bodyDump.test(msg)) return;
+    logger[level]({ component }, msg);
+  };
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    // pino's level rules; Bolt asks to set INFO by default and must not override LOG_LEVEL.
+    setLevel: () => {},
+    getLevel: () => {
+      if (logger.isLevelEnabled('debug')) return LogLevel.DEBUG;
+      if (logger.isLevelEnabled('info')) return LogLevel.INFO;
+      if (logger.isLevelEnabled('warn')) return LogLevel.WARN;
+      return LogLevel.ERROR;
+    },
+    setName: (n: string) => {
+      component = n;
+    },
+  };
+}
+
+// ---- Payloads Slack sends, checked for the fields we use ----
+
+const commandSchema = z.object({
+  user_id: z.string().min(1),
+  user_name: z.string().optional(),
+  channel_id: z.string().min(1),
+  channel_name: z.string().optional(),
+  text: z.string().default(''),
+});
+
+const blockActionSchema = z.object({
+  user: z.object({ id: z.string().min(1), username: z.string().optional(), name: z.string().optional() }),
+  channel: z.object({ id: z.string().min(1), name: z.string().optional() }).optional(),
+  container: z.object({ channel_id: z.string().optional(), is_ephemeral: z.boolean().optional() }).passthrough().optional(),
+  message: z.object({ ts: z.string().min(1) }).passthrough().optional(),
+  actions: z
+    .array(
+      z
+        .object({
+          action_id: z.string().min(1),
+          value: z.string().optional(),
+          selected_option: z.object({ value: z.string() }).optional(),
+          action_ts: z.string().optional(),
+        })
+        .passthrough(),
+    )
+    .min(1),
+});
+
+const mentionSchema = z.object({
+  user: z.string().min(1),
+  text: z.string().default(''),
+  channel: z.string().min(1),
+  ts: z.string(),
+  thread_ts: z.string().optional(),
+  bot_id: z.string().optional(),
+});
+
+const imMessageSchema = z.object({
+  channel_type: z.literal('im'),
+  subtype: z.undefined(),
+  bot_id: z.undefined(),
+  user: z.string().min(1),
+  text: z.string().default(''),
+  channel: z.string().min(1),
+  ts: z.string(),
+  thread_ts: z.string().optional(),
+});
+
+const reactionSchema = z.object({
+  user: z.string().min(1),
+  reaction: z.string(),
+  item: z.object({ type: z.string(), channel: z.string().optional(), ts: z.string().optional() }),
+  event_ts: z.string().optional(),
+});
+
+/** Where a reply goes and who asked. */
+interface ReplyTarget {
+  channel: string;
+  userId: string;
+  threadTs?: string;
+  /** The bot message a button was pressed on (for replaceOriginal). */
+  message?: MessageRef;
+  /** Slack's response_url helper, for ephemeral originals and channels the bot is not in. */
+  respond?: RespondFn;
+  lang: Lang;
+}
+
+function dateOfTs(ts: string | undefined, fallback: () => Date): Date {
+  const seconds = ts ? Number(ts) : Number.NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : fallback();
+}
+
+function roomKind(channelId: string, channelName?: string): 'dm' | 'channel' {
+  return channelName === 'directmessage' || channelId.startsWith('D') ? 'dm' : 'channel';
+}
+
+/** `<@U123> who is on call` → `who is on call`: the bot's own mention, or a leading one when the bot id is unknown. */
+export function stripMention(text: string, botUserId?: string): string {
+  const stripped = botUserId ? text.split(`<@${botUserId}>`).join(' ') : text.replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/, '');
+  return stripped.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The Slack adapter: Bolt receives and verifies (HTTP events or Socket Mode), acks first, hands a neutral
+ * ChatEvent to the bot and delivers its replies; the ChatPlatform methods make rooms and posts through one WebClient.
+ */
+export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): SlackPlatform {
+  const log = options.logger.child({ platform: 'slack' });
+  const apiUrl = (options.apiUrl ?? 'https://slack.com/api/').replace(/\/*$/, '/');
+  const clientOptions: webApi.WebClientOptions = {
+    slackApiUrl: apiUrl,
+    retryConfig: options.retryConfig ?? defaultRetryConfig,
+    rejectRateLimitedCalls: false, // wait for Retry-After and try again
+    timeout: options.requestTimeoutMs ?? 10_000,
+  };
+  // Every Web API call (replies, rooms, history) goes through this one client, so a 429 pauses them all.
+  const client = new webApi.WebClient(options.botToken, { ...clientOptions, logger: boltLoggerFor(log, 'web-api') });
+  const socketMode = Boolean(options.appToken);
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: options.signingSecret,
+        endpoints: '/slack/events',
+        processBeforeResponse: false,
+        logger: boltLoggerFor(log, 'bolt-receiver'),
+      });
+
+  const inflight = new Set<Promise<void>>();
+  const track = (work: Promise<void>): Promise<void> => {
+    inflight.add(work);
+    return work.finally(() => inflight.delete(work));
+  };
+
+  async function api<T>(method: string, call: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      const result = await call();
+      log.debug({ method, ms: Date.now() - started }, 'slack api');
+      return result;
+    } catch (err) {
+      const code = slackErrorCode(err);
+      // Answers the callers handle (name_taken → next name) are not warnings.
+      const level = code && expectedCodes.has(code) ? 'debug' : 'warn';
+      log[level]({ method, ms: Date.now() - started, error: code ?? errorMessage(err) }, 'slack api call failed');
+      throw err;
+    }
+  }
+
+  // ---- Who the bot is (auth.test), asked once ----
+  let identity: Promise<{ botUserId: string; botId: string }> | undefined;
+  function whoAmI(): Promise<{ botUserId: string; botId: string }> {
+    identity ??= api('auth.test', () => client.auth.test()).then(
+      (r) => {
+        if (!r.user_id || !r.bot_id) throw new WarroomError('slack_not_a_bot', 'SLACK_BOT_TOKEN is not a bot token (auth.test returned no bot id).', { hint: 'Use the Bot User OAuth Token (xoxb-…).' });
+        return { botUserId: r.user_id, botId: r.bot_id };
+      },
+      (err: unknown) => {
+        identity = undefined; // try again next time
+        throw apiError('auth.test', err);
+      },
+    );
+    return identity;
+  }
+
+  // ---- Bolt, built once the bot's identity is known (so Bolt never calls auth.test itself) ----
+  let bolt: Promise<App> | undefined;
+  function boltApp(): Promise<App> {
+    bolt ??= whoAmI().then(
+      ({ botUserId, botId }) => {
+        const app = new App({
+          token: options.botToken,
+          botUserId,
+          botId,
+          tokenVerificationEnabled: false,
+          logger: boltLoggerFor(log, 'bolt'),
+          clientOptions: { ...clientOptions },
+          ...(socketMode ? { socketMode: true, appToken: options.appToken } : { receiver }),
+        });
+        registerListeners(app);
+        return app;
+      },
+      (err: unknown) => {
+        bolt = undefined;
+        throw err;
+      },
+    );
+    return bolt;
+  }
+
+  // ---- Replies ----
+
+  async function deliver(replies: BotReply[], target: ReplyTarget): Promise<void> {
+    for (const reply of replies) {
+      const { text, blocks } = renderBlockKit(reply.message);
+      if (reply.private) {
+        await api('chat.postEphemeral', () =>
+          client.chat.postEphemeral({ channel: target.channel, user: target.userId, text, blocks, ...(target.threadTs ? { thread_ts: target.threadTs } : {}) }),
+        );
+      } else if (reply.replaceOriginal && target.message) {
+        await api('chat.update', () => client.chat.update({ channel: target.message!.roomId, ts: target.message!.id, text, blocks }));
+      } else if (reply.replaceOriginal && target.respond) {
+        // The button was on an ephemeral message: only response_url can replace it.
+        await target.respond({ replace_original: true, text, blocks });
+      } else {
+        try {
+          await api('chat.postMessage', () =>
+            client.chat.postMessage({ channel: target.channel, text, blocks, unfurl_links: false, ...(target.threadTs ? { thread_ts: target.threadTs } : {}) }),
+          );
+        } catch (err) {
+          // A slash command in a channel the bot is not in: answer through the command's response_url.
+          const code = slackErrorCode(err);
+          if (target.respond && (code === 'not_in_channel' || code === 'channel_not_found')) {
+            await target.respond({ response_type: 'in_channel', text, blocks });
+          } else throw err;
+        }
+      }
+    }
+  }
+
+  async function handleEvent(event: ChatEvent, target: ReplyTarget): Promise<void> {
+    const started = Date.now();
+    try {
+      const replies = await bot.handle(event);
+      await deliver(replies, target);
+      log.debug({ kind: event.kind, channel: target.channel, replies: replies.length, ms: Date.now() - started }, 'slack event handled');
+    } catch (err) {
+      log.error({ kind: event.kind, channel: target.channel, err: errorMessage(err) }, 'slack event handling failed');
+      const text = t(target.lang, '处理出错，已记录日志。请稍后重试。', 'Something went wrong handling that; it has been logged. Please try again.');
+      try {
+        await client.chat.postEphemeral({ channel: target.channel, user: target.userId, text });
+      } catch (notified) {
+        log.warn({ channel: target.channel, error: slackErrorCode(notified) ?? errorMessage(notified) }, 'could not tell the user about the failure');
+      }
+    }
+  }
+
+  function registerListeners(app: App): void {
+    app.error(async (error) => {
+      log.error({ code: error.code, err: error.message.replace(tokenPattern, '[redacted-token]') }, 'bolt error');
+    });
+
+    for (const command of ['incident', 'warroom'] as const) {
+      app.command(`/${command}`, async ({ ack, command: body, respond }) => {
+        await ack(); // within Slack's 3 s, before any work
+        const parsed = commandSchema.safeParse(body);
+        if (!parsed.success) {
+          log.warn({ command, issues: parsed.error.issues.length }, 'slash command payload missing fields; ignored');
+          return;
+        }
+        const c = parsed.data;
+        const text = c.text.trim();
+        const room = { platform: 'slack' as const, id: c.channel_id, kind: roomKind(c.channel_id, c.channel_name) };
+        await track(
+          handleEvent(
+            { kind: 'command', command, platform: 'slack', userId: c.user_id, ...(c.user_name ? { userName: c.user_name } : {}), room, text, at: bot.app.clock() },
+            { channel: c.channel_id, userId: c.user_id, respond, lang: detectLang(text) },
+          ),
+        );
+      });
+    }
+
+    app.action({ type: 'block_actions' }, async ({ ack, body, respond }) => {
+      await ack();
+      const parsed = blockActionSchema.safeParse(body);
+      if (!parsed.success) {
+        log.warn({ issues: parsed.error.issues.length }, 'block action payload missing fields; ignored');
+        return;
+      }
+      const b = parsed.data;
+      const channel = b.channel?.id ?? b.container?.channel_id;
+      if (!channel) {
+        log.info('block action outside a conversation (home tab or modal); ignored');
+        return;
+      }
+      const action = b.actions[0]!;
+      const message: MessageRef | undefined = b.message ? { platform: 'slack', roomId: channel, id: b.message.ts } : undefined;
+      const userName = b.user.username ?? b.user.name;
+      await track(
+        handleEvent(
+          {
+            kind: 'action',
+            platform: 'slack',
+            userId: b.user.id,
+            ...(userName ? { userName } : {}),
+            room: { platform: 'slack', id: channel, kind: roomKind(channel, b.channel?.name) },
+            actionId: parseActionId(action.action_id),
+            value: action.value ?? action.selected_option?.value ?? '',
+            ...(message ? { message } : {}),
+            at: dateOfTs(action.action_ts, bot.app.clock),
+          },
+          { channel, userId: b.user.id, respond, lang: 'zh', ...(message ? { message } : {}) },
+        ),
+      );
+    });
+
+    app.event('app_mention', async ({ event, context }) => {
+      const parsed = mentionSchema.safeParse(event);
+      if (!parsed.success || parsed.data.bot_id) return;
+      const e = parsed.data;
+      const text = stripMention(e.text, context.botUserId);
+      await track(
+        handleEvent(
+          { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: roomKind(e.channel) }, text, at: dateOfTs(e.ts, bot.app.clock) },
+          { channel: e.channel, userId: e.user, lang: detectLang(text), ...(e.thread_ts ? { threadTs: e.thread_ts } : {}) },
+        ),
+      );
+    });
+
+    app.event('message', async ({ event, context }) => {
+      // Direct messages only: channel chatter reaches the bot through app_mention.
+      const parsed = imMessageSchema.safeParse(event);
+      if (!parsed.success) return;
+      const e = parsed.data;
+      const text = stripMention(e.text, context.botUserId);
+      await track(
+        handleEvent(
+          { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: 'dm' }, text, at: dateOfTs(e.ts, bot.app.clock) },
+          { channel: e.channel, userId: e.user, lang: detectLang(text), ...(e.thread_ts ? { threadTs: e.thread_ts } : {}) },
+        ),
+      );
+    });
+
+    app.event('reaction_added', async ({ event }) => {
+      const parsed = reactionSchema.safeParse(event);
+      if (!parsed.success || !flagReactions.has(parsed.data.reaction)) return;
+      const { user, item, event_ts } = parsed.data;
+      if (item.type !== 'message' || !item.channel || !item.ts) return;
+      const channel = item.channel;
+      const ts = item.ts;
+      await track(
+        (async () => {
+          let text: string;
+          try {
+            const history = await api('conversations.history', () => client.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 }));
+            const found = history.messages?.find((m) => m.ts === ts);
+            if (!found) {
+              // Thread replies are not in the channel history.
+              log.info({ channel, ts }, 'flagged message not found in channel history; ignored');
+              return;
+            }
+            text = found.text ?? '';
+          } catch (err) {
+            log.warn({ channel, error: slackErrorCode(err) ?? errorMessage(err) }, 'could not read the flagged message');
+            return;
+          }
+          const message: MessageRef = { platform: 'slack', roomId: channel, id: ts };
+          await handleEvent(
+            { kind: 'flag', platform: 'slack', userId: user, room: { platform: 'slack', id: channel, kind: roomKind(channel) }, text, message, at: dateOfTs(event_ts, bot.app.clock) },
+            // No `message` in the target: the flagged message is a person's, the bot cannot replace it.
+            { channel, userId: user, lang: detectLang(text) },
+          );
+        })(),
+      );
+    });
+  }
+
+  // ---- HTTP route: Bolt's receiver reads, verifies and answers the request itself ----
+
+  const routes: Route[] = receiver
+    ? [
+        {
+          method: 'POST',
+          path: '/slack/events',
+          async handler({ req, res }: { req: IncomingMessage; res: ServerResponse }) {
+            try {
+              await boltApp();
+            } catch (err) {
+              log.error({ err: errorMessage(err) }, 'slack app not ready; answering 503 so Slack retries');
+              res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '5' });
+              res.end(JSON.stringify({ error: 'slack_unavailable', message: 'The Slack adapter could not start; see the server log.' }));
+              return;
+            }
+            const finished = new Promise<void>((resolve) => {
+              res.once('finish', resolve);
+              res.once('close', resolve);
+            });
+            receiver.requestListener(req, res);
+            await finished;
+          },
+        },
+      ]
+    : [];
+
+  // ---- ChatPlatform ----
+
+  let started: App | undefined;
+
+  async function invite(room: RoomRef, memberIds: string[]): Promise<void> {
+    const me = await whoAmI().then((i) => i.botUserId, () => undefined);
+    const ids = [...new Set(memberIds.filter((id) => id && id !== me))];
+    if (!ids.length) return;
+    const tolerated = new Set(['already_in_channel', 'cant_invite_self']);
+    try {
+      await api('conversations.invite', () => client.conversations.invite({ channel: room.id, users: ids.join(',') }));
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (!code || !tolerated.has(code)) throw apiError('conversations.invite', err);
+      if (ids.length === 1) return;
+      // One of them is already there: Slack refuses the whole list, so invite the rest one at a time.
+      for (const id of ids) {
+        try {
+          await api('conversations.invite', () => client.conversations.invite({ channel: room.id, users: id }));
+        } catch (one) {
+          const c = slackErrorCode(one);
+          if (!c || !tolerated.has(c)) throw apiError('conversations.invite', one);
+        }
+      }
+    }
+  }
+
+  async function setTopic(room: RoomRef, topic: string): Promise<boolean> {
+    try {
+      await api('conversations.setTopic', () => client.conversations.setTopic({ channel: room.id, topic: [...topic].slice(0, 250).join('') }));
+    } catch (err) {
+      throw apiError('conversations.setTopic', err);
+    }
+    return true;
+  }
+
+  async function postMessage(channel: string, message: OutgoingMessage): Promise<MessageRef> {
+    const { text, blocks } = renderBlockKit(message);
+    let res;
+    try {
+      res = await api('chat.postMessage', () => client.chat.postMessage({ channel, text, blocks, unfurl_links: false }));
+    } catch (err) {
+      throw apiError('chat.postMessage', err);
+    }
+    if (!res.ts) throw new WarroomError('slack_api_error', 'Slack chat.postMessage answered without a message ts.', { status: 502 });
+    return { platform: 'slack', roomId: res.channel ?? channel, id: res.ts };
+  }
+
+  const platform: ChatPlatform = {
+    name: 'slack',
+    userIdOf: (person) => person.slack ?? undefined,
+
+    async createRoom(spec) {
+      const base = slackChannelName(spec.name);
+      let created: { id: string; name: string } | undefined;
+      for (let attempt = 1; !created; attempt += 1) {
+        const name = attempt === 1 ? base : withNameSuffix(base, attempt);
+        try {
+          const res = await api('conversations.create', () => client.conversations.create({ name }));
+          if (!res.channel?.id) throw new WarroomError('slack_api_error', 'Slack conversations.create answered without a channel id.', { status: 502 });
+          created = { id: res.channel.id, name: res.channel.name ?? name };
+        } catch (err) {
+          if (slackErrorCode(err) === 'name_taken' && attempt < 50) continue;
+          throw err instanceof WarroomError ? err : apiError('conversations.create', err);
+        }
+      }
+      const room: RoomRef = { platform: 'slack', id: created.id, name: created.name };
+      await invite(room, spec.memberIds);
+      if (spec.topic.trim()) await setTopic(room, spec.topic);
+      return room;
+    },
+
+    invite,
+
+    post: (room, message) => postMessage(room.id, message),
+
+    async update(ref, message) {
+      const { text, blocks } = renderBlockKit(message);
+      try {
+        await api('chat.update', () => client.chat.update({ channel: ref.roomId, ts: ref.id, text, blocks }));
+      } catch (err) {
+        throw apiError('chat.update', err);
+      }
+    },
+
+    async pin(ref) {
+      try {
+        await api('pins.add', () => client.pins.add({ channel: ref.roomId, timestamp: ref.id }));
+      } catch (err) {
+        if (slackErrorCode(err) !== 'already_pinned') throw apiError('pins.add', err);
+      }
+      return true;
+    },
+
+    setTopic,
+
+    // Posting to a user id opens (or reuses) the app's DM with them; the answer names the D… channel.
+    sendDirect: (userId, message) => postMessage(userId, message),
+
+    statusRoom: () => (options.statusChannel ? { platform: 'slack', id: options.statusChannel } : undefined),
+  };
+
+  return {
+    platform,
+    routes,
+    async start() {
+      const app = await boltApp();
+      if (socketMode && !started) {
+        await app.start();
+        started = app;
+      }
+      log.info({ mode: socketMode ? 'socket' : 'http' }, 'slack adapter ready');
+    },
+    async stop() {
+      if (started) {
+        const app = started;
+        started = undefined;
+        await app.stop();
+      }
+      // Events already acknowledged are still being answered: let them finish (bounded).
+      if (inflight.size) {
+        await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      }
+    },
+  };
+}
