@@ -3,7 +3,8 @@
 #
 # On a Debian 12 (bookworm) machine this does the whole set-up itself:
 #   1. installs what is missing from Debian packages (postgresql-15, postgresql-server-dev-15,
-#      redis-server, make, gcc); nothing is installed (and no `apt-get update` runs) when all is present;
+#      redis-server, make, gcc, chromium for the web chat's browser test); nothing is installed (and no
+#      `apt-get update` runs) when all is present;
 #   2. builds pgvector from Debian's trixie *source* package if the extension is not installed
 #      (pgvector is not packaged for bookworm); the deb-src entry reuses this machine's own mirror;
 #   3. starts a throw-away PostgreSQL 15 cluster and a Redis server on free loopback ports, in a temp
@@ -30,6 +31,8 @@
 #   WARROOM_TEST_REDIS_CMD   path of a wrapper controlling the test Redis with the same config:
 #                            `"$WARROOM_TEST_REDIS_CMD" stop|start|restart` (no argument = restart); start and
 #                            restart return once Redis answers PING. Data is not persisted across restarts.
+#   WARROOM_CHROMIUM         /usr/bin/chromium — Debian's Chromium, driven headless by playwright-core in the
+#                            web chat's browser test (no browser is downloaded)
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -166,7 +169,7 @@ need_vector_build() {
   [[ ! -f $VECTOR_CONTROL ]]
 }
 
-wanted=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR redis-server make gcc libc6-dev)
+wanted=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR redis-server make gcc libc6-dev chromium)
 if need_vector_build; then wanted+=(dpkg-dev); fi   # dpkg-source, for `apt-get source`
 missing=()
 for p in "${wanted[@]}"; do is_installed "$p" || missing+=("$p"); done
@@ -403,6 +406,7 @@ export WARROOM_TEST_PG_CTL="$PG_CTL_WRAPPER"
 export WARROOM_TEST_PGDATA="$PGDATA"
 export WARROOM_TEST_REDIS_PORT="$REDIS_PORT"
 export WARROOM_TEST_REDIS_CMD="$REDIS_WRAPPER"
+export WARROOM_CHROMIUM=/usr/bin/chromium
 
 # `--exec CMD ARGS…` runs a command (the benchmarks) with the services up instead of the tests.
 if [[ "${1:-}" == "--exec" ]]; then
