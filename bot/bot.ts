@@ -1,6 +1,12 @@
 import type { App } from '../core/app.js';
-import { handleMessage } from './conversation.js';
-import type { Platform } from './messages.js';
+import { errorMessage, isWarroomError } from '../core/errors.js';
+import { actorOf, handleMessage, splitArgs } from './conversation.js';
+import { declareFromAlert, primaryPlatform } from './incidents/alerts.js';
+import { runIncidentAction, runIncidentCommand, type IncidentContext } from './incidents/commands.js';
+import { langOf, noteResponse, recordFact } from './incidents/flows.js';
+import { getIncident, incidentOfRoom } from './incidents/store.js';
+import { ACTIONS } from './incidents/views.js';
+import { detectLang, t, type Lang, type Platform } from './messages.js';
 import type { BotReply, ChatEvent, ChatPlatform } from './platforms/platform.js';
 
 /**
@@ -29,20 +35,77 @@ export function attachPlatform(bot: Bot, platform: ChatPlatform): void {
   bot.platforms.set(platform.name, platform);
 }
 
+/** "/incident …", "incident …" and "申报故障 …" typed as a message are incident commands too. */
+const INCIDENT_PREFIX = /^[/!]?incident(\s+|$)/i;
+const DECLARE_PREFIX = /^(申报故障|故障申报)(\s+|$)/;
+
 async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> {
-  switch (event.kind) {
-    case 'message':
-    case 'command': {
-      const replies = await handleMessage(bot.app, {
-        user: { platform: event.platform, id: event.userId, ...(event.userName ? { name: event.userName } : {}) },
-        room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
-        text: event.text,
-        at: event.at,
-      });
-      return replies.map((message) => ({ message }));
+  const app = bot.app;
+  // A leading mention of the bot ("@warroom status") is an address, not part of the request.
+  const text = 'text' in event ? event.text.replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>)+/, '').trim() : '';
+  let lang: Lang = detectLang(text);
+  try {
+    const actorId = await actorOf(app, {
+      user: { platform: event.platform, id: event.userId, ...(event.userName ? { name: event.userName } : {}) },
+      room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
+      text,
+    });
+    const ctx = (l: Lang): IncidentContext => ({
+      bot,
+      // The terminal has no rooms: incidents declared there open their room on the main platform.
+      platform: bot.platforms.get(event.platform) ?? (event.platform === 'cli' ? primaryPlatform(bot) : undefined),
+      platformName: event.platform,
+      roomId: event.room.id,
+      actor: { id: actorId, lang: l },
+    });
+
+    switch (event.kind) {
+      case 'command':
+      case 'message': {
+        const incidentText =
+          event.kind === 'command' && event.command === 'incident'
+            ? text
+            : INCIDENT_PREFIX.test(text)
+              ? text.replace(INCIDENT_PREFIX, '')
+              : DECLARE_PREFIX.test(text)
+                ? `declare ${text.replace(DECLARE_PREFIX, '')}`
+                : undefined;
+        if (incidentText !== undefined) {
+          // The subcommand word decides nothing about language; the rest of the text does.
+          lang = /[\u3400-\u9fff]/.test(incidentText) ? detectLang(incidentText.replace(/^\S+\s*/, '') || incidentText) : 'en';
+          return await runIncidentCommand(ctx(lang), incidentText, splitArgs);
+        }
+        const here = await incidentOfRoom(app.db, event.platform, event.room.id);
+        if (here) await noteResponse(app, here, actorId);
+        const replies = await handleMessage(app, {
+          user: { platform: event.platform, id: event.userId, personId: actorId, ...(event.userName ? { name: event.userName } : {}) },
+          room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
+          text,
+          at: event.at,
+        });
+        return replies.map((message) => ({ message }));
+      }
+      case 'action': {
+        const incidentId = /^INC-\d{8}-\d{3,}/i.exec(event.value)?.[0];
+        const incident = incidentId ? await getIncident(app.db, incidentId) : undefined;
+        lang = incident ? langOf(incident) : 'zh';
+        if (event.actionId === ACTIONS.declareAlert) {
+          return [{ message: { lang, text: await declareFromAlert(bot, bot.platforms.get(event.platform), event.value, actorId, lang) } }];
+        }
+        if (event.actionId.startsWith('incident.')) return await runIncidentAction(ctx(lang), event.actionId, event.value);
+        return [{ private: true, message: { lang, text: t(lang, `这个按钮（${event.actionId}）已失效。`, `That button (${event.actionId}) is no longer handled.`) } }];
+      }
+      case 'flag': {
+        const here = await incidentOfRoom(app.db, event.platform, event.room.id);
+        if (!here) return [];
+        lang = langOf(here);
+        await recordFact(bot, here.id, { id: actorId, lang }, 'note', `📌 ${event.text.slice(0, 500)}`, { flagged: true, ...(event.message ? { message: event.message.id } : {}) });
+        return [];
+      }
     }
-    case 'action':
-    case 'flag':
-      return [];
+  } catch (err) {
+    if (isWarroomError(err)) return [{ private: true, message: { lang, text: err.toUserText() } }];
+    app.logger.error({ err: errorMessage(err), platform: event.platform, kind: event.kind }, 'event handling failed');
+    return [{ private: true, message: { lang, text: t(lang, '处理时出错，已记录日志。请稍后重试。', 'Something failed while handling that; it has been logged. Please try again.') } }];
   }
 }

@@ -161,6 +161,14 @@ export function helpMessage(lang: Lang): OutgoingMessage {
       {
         lines: commands.map((c) => `${lang === 'zh' ? c.usage.zh : c.usage.en} — ${lang === 'zh' ? c.summary.zh : c.summary.en}${c.names.length > 1 ? ` (${c.names.filter((n) => n !== (lang === 'zh' ? c.usage.zh.split(' ')[0] : c.usage.en.split(' ')[0])).join(', ')})` : ''}`),
       },
+      {
+        title: t(lang, '故障', 'Incidents'),
+        lines: [
+          t(lang, '/incident declare P1 集中交易 开盘委托大量失败 — 申报故障，建群拉人发定位卡', '/incident declare P1 jzjy orders failing — declare: room, people by role, context card'),
+          t(lang, '/incident role|status|severity|update|note|resolve|timeline|postmortem — 故障群内的命令（/incident help 查看详情）', '/incident role|status|severity|update|note|resolve|timeline|postmortem — commands in the room (`/incident help` for details)'),
+          t(lang, '现在什么情况 · status INC-… · 今天有哪些故障 — 给管理者的现状', "status · status INC-… · today's incidents — where things stand, for managers"),
+        ],
+      },
     ],
   };
 }

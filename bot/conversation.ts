@@ -2,6 +2,7 @@ import type { App } from '../core/app.js';
 import { errorMessage, isWarroomError } from '../core/errors.js';
 import { answerOffline } from '../agents/agent.js';
 import { findCommand } from './commands.js';
+import { answerStatus, matchStatusQuestion } from './incidents/status.js';
 import { detectLang, t, type IncomingMessage, type OutgoingMessage } from './messages.js';
 
 /** Split "changes 集中交易 5" into words, keeping "quoted phrases" together. */
@@ -13,7 +14,7 @@ export function splitArgs(text: string): string[] {
 }
 
 /** The Warroom person behind a chat user, when the platform id is known. */
-async function actorOf(app: App, msg: IncomingMessage): Promise<string> {
+export async function actorOf(app: App, msg: IncomingMessage): Promise<string> {
   if (msg.user.personId) return msg.user.personId;
   const column = msg.user.platform === 'slack' ? 'slack' : msg.user.platform === 'wecom' ? 'wecom' : null;
   if (column) {
@@ -43,6 +44,9 @@ export async function handleMessage(app: App, msg: IncomingMessage): Promise<Out
   try {
     const actor = await actorOf(app, msg);
     if (command) return [await command.run({ app, message: msg, actor, lang, args: words.slice(1) })];
+    // "现在什么情况" / "status INC-…" / "今天有哪些故障": managers' questions, answered from stored facts.
+    const statusQuestion = matchStatusQuestion(text);
+    if (statusQuestion) return [await answerStatus(app, statusQuestion, lang, { platform: msg.room.platform, roomId: msg.room.id })];
     if (explicit) {
       return [{ lang, text: t(lang, `未知命令「${first}」。输入「帮助」查看可用命令。`, `Unknown command "${first}". Type \`help\` to see the commands.`) }];
     }

@@ -1,14 +1,13 @@
 import { createInterface } from 'node:readline';
 import type { App } from '../core/app.js';
-import { handleMessage } from '../bot/conversation.js';
+import { createBot, type Bot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
-import type { IncomingMessage } from '../bot/messages.js';
 
 /**
  * The terminal chat: the same pipeline as Slack and WeCom, one line in, the replies out.
  * Works interactively and with piped input (one question per line).
  */
-export async function runTerminalChat(app: App, userId: string): Promise<void> {
+export async function runTerminalChat(app: App, userId: string, bot: Bot = createBot(app)): Promise<void> {
   const interactive = process.stdin.isTTY === true;
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
   if (interactive) {
@@ -20,8 +19,8 @@ export async function runTerminalChat(app: App, userId: string): Promise<void> {
     const text = line.trim();
     if (/^(exit|quit|退出|:q)$/i.test(text)) break;
     if (text) {
-      const msg: IncomingMessage = { user: { platform: 'cli', id: userId }, room: { platform: 'cli', id: 'terminal', kind: 'dm' }, text };
-      for (const reply of await handleMessage(app, msg)) process.stdout.write(`${renderText(reply)}\n\n`);
+      const replies = await bot.handle({ kind: 'message', platform: 'cli', userId, room: { platform: 'cli', id: 'terminal', kind: 'dm' }, text, at: app.clock() });
+      for (const reply of replies) process.stdout.write(`${renderText(reply.message)}\n\n`);
     }
     if (interactive) rl.prompt();
   }

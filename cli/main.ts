@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { handleMessage } from '../bot/conversation.js';
 import { renderText } from '../bot/render/text.js';
-import { WarroomError } from '../core/errors.js';
+import { errorMessage, WarroomError } from '../core/errors.js';
 import { resolveFromCwd, shippedRunbooksDir } from '../core/paths.js';
 import { verifyAuditChain } from '../db/audit.js';
 import { loadDemo } from '../db/demo.js';
@@ -17,6 +17,10 @@ import { printIngestReport, registerKnowledgeCommands } from './kb.js';
 import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption, reportError, withApp } from './run.js';
 import { startServer } from './start.js';
+import { startWarroom } from '../server/warroom.js';
+import { draftPostmortem } from '../bot/incidents/postmortem.js';
+import { langOf } from '../bot/incidents/flows.js';
+import { requireIncident } from '../bot/incidents/store.js';
 
 const program = new Command();
 program
@@ -113,18 +117,39 @@ program
 program
   .command('demo')
   .description('load the demo data set (moved to a recent week so "last 3 trading days" has answers) and the shipped runbooks')
-  .option('--chat', 'open the terminal chat afterwards')
+  .option('--chat', 'open the terminal chat afterwards (the web chat is served beside it)')
+  .option('--serve', 'serve the web chat (and webhooks) afterwards, until Ctrl-C')
   .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
   .option('--as <person>', 'who you are in the chat (a demo person id)', 'songkai')
-  .action(async (opts: { chat?: boolean; shift: boolean; as: string }) => {
+  .action(async (opts: { chat?: boolean; serve?: boolean; shift: boolean; as: string }) => {
     await withApp(async (app) => {
       const result = await loadDemo(app.db, app.calendar, { now: app.clock(), shift: opts.shift });
       process.stdout.write(`Demo data loaded into ${app.db.description} (the "current" Monday is ${result.currentMonday}):\n`);
       printImportReport(result.report);
       printIngestReport(await ingestRunbooks(app.db, shippedRunbooksDir, app.embedder, { prune: true }));
-      if (opts.chat) {
-        process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · 故障 · help\n\n');
-        await runTerminalChat(app, opts.as);
+      if (opts.chat || opts.serve) {
+        // The web chat runs beside the terminal (same process, same embedded database).
+        const server = await startWarroom(app, { port: app.config.WARROOM_PORT, host: app.config.WARROOM_HOST }).catch((err: unknown) => {
+          process.stdout.write(`\n(web chat not started: ${errorMessage(err)}; set WARROOM_PORT to a free port to get it)\n`);
+          return undefined;
+        });
+        const base = server ? `http://${app.config.WARROOM_HOST}:${server.port}` : undefined;
+        if (server && base && server.platforms.names.includes('local')) process.stdout.write(`\nWeb chat: ${base}/chat?as=${encodeURIComponent(opts.as)} (incident rooms, cards and buttons)\n`);
+        else if (base) process.stdout.write(`\nServing ${base} with ${server!.platforms.names.join(', ')}\n`);
+        try {
+          if (opts.chat) {
+            process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');
+            await runTerminalChat(app, opts.as, server?.bot);
+          } else {
+            process.stdout.write('Press Ctrl-C to stop.\n');
+            await new Promise<void>((resolve) => {
+              process.once('SIGINT', () => resolve());
+              process.once('SIGTERM', () => resolve());
+            });
+          }
+        } finally {
+          await server?.close();
+        }
       }
     });
   });
@@ -148,6 +173,18 @@ audit
       const v = await verifyAuditChain(app.db);
       if (!v.ok) throw new WarroomError('audit_broken', `Audit log chain is broken at row ${v.brokenAt} (of ${v.rows}).`, { hint: 'Rows were changed outside Warroom; investigate before trusting the log.' });
       process.stdout.write(`Audit log intact: ${v.rows} rows.\n`);
+    });
+  });
+
+program
+  .command('postmortem')
+  .description('print the postmortem draft of an incident (stored at resolve; drafted now if still open)')
+  .argument('<incident>', 'incident id, e.g. INC-20261123-001')
+  .action(async (id: string) => {
+    await withApp(async (app) => {
+      const incident = await requireIncident(app.db, id);
+      const name = (await app.db.query<{ name: string }>('SELECT name FROM systems WHERE id = $1', [incident.system]))[0]?.name ?? incident.system;
+      process.stdout.write(incident.postmortem ?? (await draftPostmortem(app.db, incident, name, langOf(incident), app.config.WARROOM_TIMEZONE)));
     });
   });
 

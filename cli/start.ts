@@ -3,8 +3,7 @@ import { loadConfig } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
-import { startHttpServer } from '../server/http.js';
-import { ingestRoutes } from '../server/routes/ingest.js';
+import { startWarroom } from '../server/warroom.js';
 
 /** `warroom start`: one HTTP server until SIGTERM/SIGINT, then a clean shutdown. */
 export async function startServer(): Promise<void> {
@@ -13,9 +12,12 @@ export async function startServer(): Promise<void> {
   const app = await createApp(config, { logger });
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
   redis?.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'redis connection problem'));
-  const http = await startHttpServer(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, routes: ingestRoutes(), ...(redis ? { redis } : {}) });
-  logger.info({ port: http.port, host: config.WARROOM_HOST, db: app.db.description }, 'warroom listening');
-  process.stdout.write(`Warroom listening on http://${config.WARROOM_HOST}:${http.port} (health: /healthz, metrics: /metrics)\n`);
+  const http = await startWarroom(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, ...(redis ? { redis } : {}) });
+  const base = `http://${config.WARROOM_HOST}:${http.port}`;
+  logger.info({ port: http.port, host: config.WARROOM_HOST, db: app.db.description, platforms: http.platforms.names }, 'warroom listening');
+  process.stdout.write(`Warroom listening on ${base} (health: /healthz, metrics: /metrics, alerts: POST /api/alerts)\n`);
+  process.stdout.write(`Chat platforms: ${http.platforms.names.length ? http.platforms.names.join(', ') : 'none'}\n`);
+  if (http.platforms.names.includes('local')) process.stdout.write(`Web chat: ${base}/chat\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -29,6 +29,11 @@ export interface CreateRoomSpec {
 
 export interface ChatPlatform {
   readonly name: Platform;
+  /**
+   * False where room messages cannot carry buttons (WeCom group chats): the incident card with its
+   * buttons then also goes to the commander directly.
+   */
+  readonly roomButtons?: boolean;
   /** The platform user id of a Warroom person, if the person has one on this platform. */
   userIdOf(person: { id: string; slack: string | null; wecom: string | null }): string | undefined;
   createRoom(spec: CreateRoomSpec): Promise<RoomRef>;

@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Route, RouteContext } from '../../server/http.js';
 import type { Bot } from '../bot.js';
 import { t, type OutgoingMessage } from '../messages.js';
-import { clip, decodeButtonKey, isWarroomTaskId, renderWeComMarkdown, renderWeComTemplateCard } from '../render/wecom.js';
+import { clip, decodeButtonKey, isWarroomTaskId, renderWeComMarkdown, renderWeComMarkdownParts, renderWeComTemplateCard } from '../render/wecom.js';
 import { langOf, type BotReply, type ChatEvent, type ChatPlatform, type CreateRoomSpec, type MessageRef, type RoomRef } from './platform.js';
 import { WeComClient, type WeComClientOptions } from './wecom-client.js';
 
@@ -280,8 +280,10 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
 
   async function sendToChat(chatid: string, message: OutgoingMessage, updated = false): Promise<MessageRef> {
     const lang = langOf(message);
-    const content = renderWeComMarkdown(message, { buttons: 'hints', ...(updated ? { banner: t(lang, '（已更新）', '(updated)') } : {}) });
-    await client.sendToChat({ chatid, msgtype: 'markdown', markdown: { content } });
+    // Long messages (the incident card) go out in parts, in order, rather than cut short.
+    for (const content of renderWeComMarkdownParts(message, { buttons: 'hints', ...(updated ? { banner: t(lang, '（已更新）', '(updated)') } : {}) })) {
+      await client.sendToChat({ chatid, msgtype: 'markdown', markdown: { content } });
+    }
     return { platform: 'wecom', roomId: chatid, id: newMessageId() };
   }
 
@@ -335,6 +337,8 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
 
   const platform: ChatPlatform = {
     name: 'wecom',
+    // appchat/send has no interactive cards: buttons reach people as template cards in their app chat.
+    roomButtons: false,
 
     userIdOf(person) {
       return person.wecom ?? undefined;

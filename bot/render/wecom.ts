@@ -52,6 +52,39 @@ export interface WeComMarkdownOptions {
 export function renderWeComMarkdown(msg: OutgoingMessage, options: WeComMarkdownOptions = {}): string {
   const lang = msg.lang ?? 'zh';
   const maxBytes = options.maxBytes ?? WECOM_MARKDOWN_MAX_BYTES;
+  return fitMarkdown(markdownLines(msg, options), maxBytes, t(lang, '<font color="comment">…（内容过长，已截断）</font>', '<font color="comment">… (truncated: too long for WeCom)</font>'));
+}
+
+/**
+ * The same markdown in as many messages as it takes (the incident card is longer than one WeCom
+ * message): split at line boundaries, each part within the byte limit, later parts marked as continued.
+ */
+export function renderWeComMarkdownParts(msg: OutgoingMessage, options: WeComMarkdownOptions & { maxParts?: number } = {}): string[] {
+  const lang = msg.lang ?? 'zh';
+  const maxBytes = options.maxBytes ?? WECOM_MARKDOWN_MAX_BYTES;
+  const maxParts = options.maxParts ?? 4;
+  const cont = t(lang, '<font color="comment">（续）</font>', '<font color="comment">(continued)</font>');
+  const parts: string[][] = [[]];
+  let used = 0;
+  for (const raw of markdownLines(msg, options)) {
+    const line = utf8Bytes(raw) > maxBytes - 64 ? truncateBytes(raw, maxBytes - 64) : raw;
+    const cost = utf8Bytes(line) + 1;
+    if (used + cost > maxBytes && parts[parts.length - 1]!.length) {
+      parts.push([cont]);
+      used = utf8Bytes(cont) + 1;
+    }
+    parts[parts.length - 1]!.push(line);
+    used += cost;
+  }
+  if (parts.length <= maxParts) return parts.map((p) => p.join('\n'));
+  const kept = parts.slice(0, maxParts - 1).map((p) => p.join('\n'));
+  const rest = parts.slice(maxParts - 1).flat();
+  kept.push(fitMarkdown(rest, maxBytes, t(lang, '<font color="comment">…（内容过长，已截断）</font>', '<font color="comment">… (truncated: too long for WeCom)</font>')));
+  return kept;
+}
+
+function markdownLines(msg: OutgoingMessage, options: WeComMarkdownOptions): string[] {
+  const lang = msg.lang ?? 'zh';
   const lines: string[] = [];
   if (options.banner) lines.push(`<font color="warning">${options.banner}</font>`);
   if (msg.title) lines.push(`**${oneLine(msg.title)}**`);
@@ -63,7 +96,7 @@ export function renderWeComMarkdown(msg: OutgoingMessage, options: WeComMarkdown
   }
   if (msg.buttons?.length && (options.buttons ?? 'hints') === 'hints') lines.push(...buttonHints(msg.buttons, lang));
   for (const c of msg.context ?? []) lines.push(`<font color="comment">${c}</font>`);
-  return fitMarkdown(lines, maxBytes, t(lang, '<font color="comment">…（内容过长，已截断）</font>', '<font color="comment">… (truncated: too long for WeCom)</font>'));
+  return lines;
 }
 
 /** Group chats cannot carry button cards: commands to type, or a note that the buttons live elsewhere. */

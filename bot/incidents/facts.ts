@@ -1,0 +1,72 @@
+import type { Config } from '../../core/config.js';
+import type { Queryable } from '../../db/db.js';
+import { parseStageLimits, parseUpdateIntervals, STAGES, type Stage, type StageLimits, type UpdateIntervals } from './policy.js';
+import { rolesOf, updatesOf, type IncidentRow, type RoleRow, type UpdateRow } from './store.js';
+
+/** The incident policy from configuration: stage limits and update intervals per severity. */
+export interface IncidentPolicy {
+  limits: StageLimits;
+  intervals: UpdateIntervals;
+}
+
+const cache = new WeakMap<Config, IncidentPolicy>();
+
+export function incidentPolicy(config: Config): IncidentPolicy {
+  let p = cache.get(config);
+  if (!p) {
+    p = { limits: parseStageLimits(config.WARROOM_STAGE_LIMITS), intervals: parseUpdateIntervals(config.WARROOM_UPDATE_INTERVALS) };
+    cache.set(config, p);
+  }
+  return p;
+}
+
+/** What a manager wants to know about one incident, computed from stored facts only. */
+export interface IncidentFacts {
+  incident: IncidentRow;
+  roles: RoleRow[];
+  elapsedMinutes: number;
+  /** The stage being worked on (the first not reached), or 'review' once recovered. */
+  stage: Stage | 'review';
+  /** Minutes from declaration by which the current stage should be reached. */
+  stageLimit: number | null;
+  stageOverdue: boolean;
+  /** Minutes from declaration to each stage reached. */
+  stageMinutes: Partial<Record<Stage, number>>;
+  lastUpdate: UpdateRow | null;
+  /** When the next status update is due (null when none is expected). */
+  nextUpdateDue: Date | null;
+}
+
+export function minutesBetween(from: Date, to: Date): number {
+  return Math.max(0, Math.round((to.getTime() - from.getTime()) / 60000));
+}
+
+export async function incidentFacts(db: Queryable, incident: IncidentRow, now: Date, policy: IncidentPolicy): Promise<IncidentFacts> {
+  const [roles, updates] = await Promise.all([rolesOf(db, incident.id), updatesOf(db, incident.id)]);
+  const opened = incident.opened_at;
+  const end = incident.resolved_at ?? now;
+  const stageMinutes: Partial<Record<Stage, number>> = {};
+  for (const s of STAGES) {
+    const at = incident.stages[s];
+    if (at) stageMinutes[s] = minutesBetween(opened, new Date(at));
+  }
+  const current = STAGES.find((s) => !incident.stages[s]);
+  const elapsedMinutes = minutesBetween(opened, end);
+  const stageLimit = current ? policy.limits[incident.severity][current] : null;
+  const posted = updates.filter((u) => u.status === 'posted');
+  const lastUpdate = posted.length ? posted[posted.length - 1]! : null;
+  const interval = policy.intervals[incident.severity];
+  const nextUpdateDue =
+    incident.status === 'resolved' || interval <= 0 ? null : new Date((lastUpdate?.posted_at ?? opened).getTime() + interval * 60000);
+  return {
+    incident,
+    roles,
+    elapsedMinutes,
+    stage: current ?? 'review',
+    stageLimit,
+    stageOverdue: stageLimit !== null && incident.status !== 'resolved' && elapsedMinutes > stageLimit,
+    stageMinutes,
+    lastUpdate,
+    nextUpdateDue,
+  };
+}

@@ -1,0 +1,290 @@
+import type { App } from '../../core/app.js';
+import { errorMessage, WarroomError } from '../../core/errors.js';
+import { appendAudit } from '../../db/audit.js';
+import type { Bot } from '../bot.js';
+import { t, type Lang, type OutgoingMessage } from '../messages.js';
+import { draftStatusUpdate } from './comms.js';
+import { incidentFacts, incidentPolicy } from './facts.js';
+import { roleLabel, STATUSES, stageReachedBy, statusLabel, type Role, type Severity, type Status } from './policy.js';
+import { draftPostmortem } from './postmortem.js';
+import {
+  addTimeline,
+  getIncident,
+  insertUpdate,
+  markStage,
+  messagesOf,
+  postDraft,
+  recordMessage,
+  requireIncident,
+  rolesOf,
+  setRole,
+  timelineOf,
+  updateIncident,
+  type IncidentRow,
+} from './store.js';
+import { ACTIONS, incidentCardView, type LocalizationCard } from './views.js';
+
+/**
+ * What people do to an incident once it exists. Each flow checks who may do it (on the server,
+ * from stored roles, never from the chat text), records it on the timeline and in the audit log,
+ * and refreshes the pinned card so the room always shows the current state.
+ */
+
+export interface Actor {
+  /** Warroom person id, or `platform:user` for someone unknown. */
+  id: string;
+  lang: Lang;
+}
+
+const GATES: Record<string, { roles: Role[]; zh: string; en: string }> = {
+  severity: { roles: ['incident-commander', 'scribe'], zh: '修改级别', en: 'change the severity' },
+  resolve: { roles: ['incident-commander', 'scribe'], zh: '解决故障', en: 'resolve the incident' },
+  status: { roles: ['incident-commander', 'scribe', 'operations-lead'], zh: '修改状态', en: 'change the status' },
+  update: { roles: ['incident-commander', 'scribe', 'communications-lead'], zh: '发布通报', en: 'post a status update' },
+  cause: { roles: ['incident-commander', 'scribe', 'operations-lead'], zh: '记录根因', en: 'record the root cause' },
+  assign: { roles: ['incident-commander', 'scribe'], zh: '指派他人角色', en: 'assign roles to others' },
+};
+
+async function holds(app: App, incident: IncidentRow, actor: string, roles: Role[]): Promise<boolean> {
+  return (await rolesOf(app.db, incident.id)).some((r) => r.person === actor && roles.includes(r.role));
+}
+
+async function requireGate(app: App, incident: IncidentRow, actor: Actor, gate: keyof typeof GATES): Promise<void> {
+  const g = GATES[gate]!;
+  if (await holds(app, incident, actor.id, g.roles)) return;
+  const who = g.roles.map((r) => roleLabel(r, actor.lang)).join(t(actor.lang, '或', ' or '));
+  await appendAudit(app.db, { actor: actor.id, action: `incident.${gate}`, target: incident.id, outcome: 'denied' });
+  throw new WarroomError('forbidden', t(actor.lang, `只有${who}可以${g.zh}（${incident.id}）。`, `Only the ${who} can ${g.en} (${incident.id}).`), {
+    status: 403,
+    hint: t(actor.lang, '故障指挥可用 `/incident role <角色> <人>` 指派角色。', 'The incident commander can assign roles with `/incident role <role> <person>`.'),
+  });
+}
+
+function ensureOpen(incident: IncidentRow, lang: Lang): void {
+  if (incident.status === 'resolved') throw new WarroomError('incident_resolved', t(lang, `${incident.id} 已解决。`, `${incident.id} is already resolved.`), { status: 409 });
+}
+
+/** The first act of anyone holding a role marks the respond stage. */
+export async function noteResponse(app: App, incident: IncidentRow, actor: string): Promise<void> {
+  if (incident.stages.respond || incident.status === 'resolved') return;
+  if (!(await holds(app, incident, actor, ['incident-commander', 'communications-lead', 'operations-lead', 'scribe']))) return;
+  const now = app.clock();
+  if (await markStage(app.db, incident.id, 'respond', now)) {
+    await addTimeline(app.db, incident.id, { at: now, actor, kind: 'stage', text: t(langOf(incident), '进入响应阶段', 'Responded'), data: { stage: 'respond' } });
+  }
+}
+
+export function langOf(incident: IncidentRow): Lang {
+  return incident.extra.lang === 'en' ? 'en' : 'zh';
+}
+
+async function systemName(app: App, id: string): Promise<string> {
+  const rows = await app.db.query<{ name: string }>('SELECT name FROM systems WHERE id = $1', [id]);
+  return rows[0]?.name ?? id;
+}
+
+/** Re-render the pinned card(s) and topic with the incident's current state. Failures are logged, not thrown. */
+export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise<void> {
+  const app = bot.app;
+  const incident = await getIncident(app.db, incidentId);
+  if (!incident) return;
+  const lang = langOf(incident);
+  const facts = await incidentFacts(app.db, incident, app.clock(), incidentPolicy(app.config));
+  const name = await systemName(app, incident.system);
+  const card = incidentCardView(facts, incident.extra.card as LocalizationCard | undefined, name, lang, app.config.WARROOM_TIMEZONE);
+  for (const ref of await messagesOf(app.db, incident.id, 'card')) {
+    const platform = bot.platforms.get(ref.platform);
+    await platform?.update(ref, card).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'card update failed'));
+  }
+  const room = incident.room;
+  const platform = room ? bot.platforms.get(room.platform) : undefined;
+  if (room && platform) {
+    const topic = `[${incident.severity} · ${statusLabel(incident.status, lang)}] ${name} — ${incident.title}`;
+    await platform.setTopic({ platform: room.platform, id: room.id }, topic).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'topic update failed'));
+  }
+}
+
+/**
+ * Tell the room about a change, wherever it was made (a button in a direct chat, a command in
+ * another channel): everyone in the room must see status, severity and role changes.
+ */
+async function announce(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<OutgoingMessage> {
+  await postToRoom(bot, incident, message).catch((err: unknown) => bot.app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'room post failed'));
+  return message;
+}
+
+/** Post into the incident's room, if it has one on a connected platform. */
+async function postToRoom(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<void> {
+  const room = incident.room;
+  const platform = room ? bot.platforms.get(room.platform) : undefined;
+  if (room && platform) await platform.post({ platform: room.platform, id: room.id }, message);
+}
+
+/** Post to the status channel of the incident's platform (and say whether there is one). */
+async function postToStatusChannel(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<boolean> {
+  const platform = incident.room ? bot.platforms.get(incident.room.platform) : [...bot.platforms.values()][0];
+  const status = platform?.statusRoom();
+  if (!platform || !status) return false;
+  const ref = await platform.post(status, message);
+  await recordMessage(bot.app.db, incident.id, 'announcement', ref);
+  return true;
+}
+
+export async function assignRole(bot: Bot, incidentId: string, actor: Actor, role: Role, person: { id: string; name?: string | null }): Promise<OutgoingMessage> {
+  const app = bot.app;
+  const incident = await requireIncident(app.db, incidentId);
+  ensureOpen(incident, actor.lang);
+  const roles = await rolesOf(app.db, incident.id);
+  const current = roles.find((r) => r.role === role);
+  // Anyone may take a vacant role for themselves; giving a role to someone else, or taking one
+  // that is held, is for the commander (or scribe).
+  const selfTakingVacant = person.id === actor.id && !current;
+  if (!selfTakingVacant) await requireGate(app, incident, actor, 'assign');
+  if (current?.person === person.id) return { lang: actor.lang, text: t(actor.lang, `${person.name ?? person.id} 已经是${roleLabel(role, actor.lang)}。`, `${person.name ?? person.id} is already the ${roleLabel(role, actor.lang)}.`) };
+  const now = app.clock();
+  await setRole(app.db, incident.id, role, person.id, actor.id, now);
+  const text = t(actor.lang, `${roleLabel(role, actor.lang)}：${person.name ?? person.id}${current ? `（接替 ${current.name ?? current.person}）` : ''}`, `${roleLabel(role, actor.lang)}: ${person.name ?? person.id}${current ? ` (taking over from ${current.name ?? current.person})` : ''}`);
+  await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'role', text, data: { role, person: person.id, previous: current?.person ?? null } });
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.role', target: incident.id, outcome: 'ok', detail: { role, person: person.id } });
+  await noteResponse(app, (await getIncident(app.db, incident.id))!, actor.id);
+  await refreshIncidentRoom(bot, incident.id);
+  return announce(bot, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
+}
+
+export async function changeStatus(bot: Bot, incidentId: string, actor: Actor, status: Status): Promise<OutgoingMessage> {
+  const app = bot.app;
+  if (status === 'resolved') return resolveIncident(bot, incidentId, actor, undefined);
+  const incident = await requireIncident(app.db, incidentId);
+  ensureOpen(incident, actor.lang);
+  await requireGate(app, incident, actor, 'status');
+  if (incident.status === status) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是「${statusLabel(status, actor.lang)}」。`, `${incident.id} is already ${status}.`) };
+  if (STATUSES.indexOf(status) < STATUSES.indexOf(incident.status)) {
+    // Going back (a fix that did not hold) is allowed and recorded; stage times keep their first value.
+    app.logger.info({ incident: incident.id, from: incident.status, to: status }, 'status moved back');
+  }
+  const now = app.clock();
+  await updateIncident(app.db, incident.id, { status });
+  await noteResponse(app, incident, actor.id);
+  const stage = stageReachedBy(status);
+  // Mitigated means recovered: the stages before it count as reached too.
+  if (stage === 'recover') await markStage(app.db, incident.id, 'localize', now);
+  if (stage) await markStage(app.db, incident.id, stage, now);
+  const text = t(actor.lang, `状态：${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`, `Status: ${incident.status} → ${status}`);
+  await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'status', text, data: { from: incident.status, to: status } });
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.status', target: incident.id, outcome: 'ok', detail: { from: incident.status, to: status } });
+  await refreshIncidentRoom(bot, incident.id);
+  return announce(bot, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
+}
+
+export async function changeSeverity(bot: Bot, incidentId: string, actor: Actor, severity: Severity): Promise<OutgoingMessage> {
+  const app = bot.app;
+  const incident = await requireIncident(app.db, incidentId);
+  ensureOpen(incident, actor.lang);
+  await requireGate(app, incident, actor, 'severity');
+  if (incident.severity === severity) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是 ${severity}。`, `${incident.id} is already ${severity}.`) };
+  const now = app.clock();
+  await updateIncident(app.db, incident.id, { severity });
+  const text = t(actor.lang, `级别：${incident.severity} → ${severity}`, `Severity: ${incident.severity} → ${severity}`);
+  await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'severity', text, data: { from: incident.severity, to: severity } });
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.severity', target: incident.id, outcome: 'ok', detail: { from: incident.severity, to: severity } });
+  await noteResponse(app, incident, actor.id);
+  await refreshIncidentRoom(bot, incident.id);
+  return announce(bot, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
+}
+
+/** A note, impact, cause or follow-up on the timeline. Notes are open to anyone in the room. */
+export async function recordFact(bot: Bot, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
+  const app = bot.app;
+  const incident = await requireIncident(app.db, incidentId);
+  if (kind === 'cause') await requireGate(app, incident, actor, 'cause');
+  const now = app.clock();
+  if (kind === 'impact') await updateIncident(app.db, incident.id, { impact: text });
+  if (kind === 'cause') await updateIncident(app.db, incident.id, { rootCause: text });
+  const label = { note: t(actor.lang, '记录', 'Note'), impact: t(actor.lang, '影响', 'Impact'), cause: t(actor.lang, '根因', 'Root cause'), followup: t(actor.lang, '后续改进', 'Follow-up') }[kind];
+  await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind, text: kind === 'note' || kind === 'followup' ? text : `${label}：${text}`, data });
+  await noteResponse(app, incident, actor.id);
+  if (kind === 'impact') await refreshIncidentRoom(bot, incident.id);
+  return { lang: actor.lang, text: t(actor.lang, `${incident.id} · 已记入时间线（${label}）。`, `${incident.id} · added to the timeline (${label}).`) };
+}
+
+/** Post a status update (typed, or a posted draft) to the room and the status channel. */
+export async function postStatusUpdate(bot: Bot, incidentId: string, actor: Actor, text: string, draftId?: number): Promise<OutgoingMessage> {
+  const app = bot.app;
+  const incident = await requireIncident(app.db, incidentId);
+  await requireGate(app, incident, actor, 'update');
+  const now = app.clock();
+  if (draftId !== undefined) {
+    const posted = await postDraft(app.db, draftId, actor.id, now);
+    if (!posted) return { lang: actor.lang, text: t(actor.lang, '这份草稿已发布或已作废。', 'That draft was already posted or discarded.') };
+    text = posted.text;
+  } else {
+    await insertUpdate(app.db, incident.id, { status: 'posted', text, at: now, by: actor.id });
+  }
+  const message: OutgoingMessage = { lang: langOf(incident), title: t(langOf(incident), `${incident.id} 通报`, `${incident.id} status update`), text, context: [t(langOf(incident), `发布人：${actor.id}`, `Posted by ${actor.id}`)] };
+  const inStatus = await postToStatusChannel(bot, incident, message).catch((err: unknown) => {
+    app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'status channel post failed');
+    return false;
+  });
+  await postToRoom(bot, incident, message);
+  await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'update', text: t(actor.lang, `发布通报：${text.split('\n')[0]}`, `Status update posted: ${text.split('\n')[0]}`), data: { statusChannel: inStatus, draftId: draftId ?? null } });
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
+  await noteResponse(app, incident, actor.id);
+  await refreshIncidentRoom(bot, incident.id);
+  return {
+    lang: actor.lang,
+    text: inStatus
+      ? t(actor.lang, `${incident.id} 通报已发布到本群和状态频道。`, `${incident.id} update posted to the room and the status channel.`)
+      : t(actor.lang, `${incident.id} 通报已发布到本群（未配置状态频道）。`, `${incident.id} update posted to the room (no status channel is configured).`),
+  };
+}
+
+/** Draft an update now for whoever asks (the timer does the same for the communications lead). */
+export async function draftUpdateFor(bot: Bot, incidentId: string, lang: Lang): Promise<{ draftId: number; message: OutgoingMessage }> {
+  const app = bot.app;
+  const incident = await requireIncident(app.db, incidentId);
+  const now = app.clock();
+  const facts = await incidentFacts(app.db, incident, now, incidentPolicy(app.config));
+  const text = draftStatusUpdate(facts, await systemName(app, incident.system), await timelineOf(app.db, incident.id), langOf(incident), app.config.WARROOM_TIMEZONE, now);
+  const draftId = await insertUpdate(app.db, incident.id, { status: 'drafted', text, at: now });
+  return {
+    draftId,
+    message: {
+      lang,
+      title: t(lang, `${incident.id} 通报草稿`, `${incident.id} draft status update`),
+      text,
+      context: [t(lang, '草稿只根据已记录的事实生成。可直接发布，或复制后用 `/incident update <修改后的内容>` 发布。', 'Drafted from recorded facts only. Post it as is, or copy it and post your edit with `/incident update <text>`.')],
+      buttons: [
+        { actionId: ACTIONS.postUpdate, label: t(lang, '发布到状态频道', 'Post to status channel'), value: `${incident.id}|${draftId}`, style: 'primary' },
+        { actionId: ACTIONS.editUpdate, label: t(lang, '编辑后发布', 'Edit first'), value: `${incident.id}|${draftId}` },
+      ],
+    },
+  };
+}
+
+export async function resolveIncident(bot: Bot, incidentId: string, actor: Actor, resolution: string | undefined): Promise<OutgoingMessage> {
+  const app = bot.app;
+  const incident = await requireIncident(app.db, incidentId);
+  ensureOpen(incident, actor.lang);
+  await requireGate(app, incident, actor, 'resolve');
+  const now = app.clock();
+  await updateIncident(app.db, incident.id, { status: 'resolved', resolvedAt: now, ...(resolution ? { resolution } : {}) });
+  for (const s of ['respond', 'localize', 'recover'] as const) await markStage(app.db, incident.id, s, now);
+  await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'resolved', text: t(actor.lang, `已解决${resolution ? `：${resolution}` : ''}`, `Resolved${resolution ? `: ${resolution}` : ''}`), data: {} });
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.resolve', target: incident.id, outcome: 'ok' });
+  const resolved = (await getIncident(app.db, incident.id))!;
+  const lang = langOf(resolved);
+  const name = await systemName(app, resolved.system);
+  const postmortem = await draftPostmortem(app.db, resolved, name, lang, app.config.WARROOM_TIMEZONE);
+  await updateIncident(app.db, incident.id, { postmortem });
+  const minutes = Math.round((now.getTime() - resolved.opened_at.getTime()) / 60000);
+  const notice: OutgoingMessage = {
+    lang,
+    title: t(lang, `✅ ${resolved.id} 已解决`, `✅ ${resolved.id} resolved`),
+    text: t(lang, `${resolved.severity} ${name} — ${resolved.title}\n历时 ${minutes} 分钟。${resolution ? `处置：${resolution}` : ''}`, `${resolved.severity} ${name} — ${resolved.title}\nOpen for ${minutes} min.${resolution ? ` Resolution: ${resolution}` : ''}`),
+  };
+  await postToStatusChannel(bot, resolved, notice).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'status channel post failed'));
+  await postToRoom(bot, resolved, notice);
+  await postToRoom(bot, resolved, { lang, title: t(lang, `${resolved.id} 复盘草稿`, `${resolved.id} postmortem draft`), text: postmortem });
+  await refreshIncidentRoom(bot, incident.id);
+  return { lang: actor.lang, text: t(actor.lang, `${resolved.id} 已解决，复盘草稿已发到故障群（\`warroom postmortem ${resolved.id}\` 可打印）。`, `${resolved.id} resolved; the postmortem draft is in the room (\`warroom postmortem ${resolved.id}\` prints it).`) };
+}

@@ -1,0 +1,95 @@
+import { errorMessage } from '../../core/errors.js';
+import { formatShort } from '../../core/time.js';
+import type { Bot } from '../bot.js';
+import { t } from '../messages.js';
+import { incidentFacts, incidentPolicy } from './facts.js';
+import { draftUpdateFor, langOf } from './flows.js';
+import { addTimeline, claimNudge, openIncidents, peopleByIds, recordMessage } from './store.js';
+import { nudgeView, personLabel } from './views.js';
+import type { Stage } from './policy.js';
+
+export interface TimerRun {
+  nudged: Array<{ incident: string; stage: Stage }>;
+  drafted: Array<{ incident: string; draftId: number; to: string | null }>;
+}
+
+/**
+ * One pass of the stage timers and update reminders, as GF's robot does: when a stage overruns
+ * its limit the room and the commander are nudged (once per stage), and when a status update is
+ * due the communications lead gets a draft to edit and post (once per due time).
+ */
+export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
+  const app = bot.app;
+  const now = app.clock();
+  const policy = incidentPolicy(app.config);
+  const run: TimerRun = { nudged: [], drafted: [] };
+  for (const incident of await openIncidents(app.db)) {
+    try {
+      const facts = await incidentFacts(app.db, incident, now, policy);
+      const room = incident.room;
+      const platform = room ? bot.platforms.get(room.platform) : undefined;
+      const lang = langOf(incident);
+      const commander = facts.roles.find((r) => r.role === 'incident-commander');
+      const commsLead = facts.roles.find((r) => r.role === 'communications-lead') ?? commander;
+
+      if (facts.stageOverdue && facts.stage !== 'review' && (await claimNudge(app.db, incident.id, facts.stage, now))) {
+        const message = nudgeView(facts, facts.stage, commander ? personLabel(commander) : undefined, lang);
+        if (platform && room) {
+          const ref = await platform.post({ platform: room.platform, id: room.id }, message);
+          await recordMessage(app.db, incident.id, 'nudge', ref);
+          const [person] = commander ? await peopleByIds(app.db, [commander.person]) : [];
+          const uid = person ? platform.userIdOf(person) : undefined;
+          if (uid) await platform.sendDirect(uid, message);
+        }
+        await addTimeline(app.db, incident.id, { at: now, actor: 'warroom', kind: 'nudge', text: message.title ?? 'nudge', data: { stage: facts.stage, elapsed: facts.elapsedMinutes, limit: facts.stageLimit } });
+        run.nudged.push({ incident: incident.id, stage: facts.stage });
+      }
+
+      if (facts.nextUpdateDue && facts.nextUpdateDue <= now && (await claimNudge(app.db, incident.id, `update@${facts.nextUpdateDue.toISOString()}`, now))) {
+        const { draftId, message } = await draftUpdateFor(bot, incident.id, lang);
+        let to: string | null = null;
+        if (platform && room && commsLead) {
+          const [person] = await peopleByIds(app.db, [commsLead.person]);
+          const uid = person ? platform.userIdOf(person) : undefined;
+          if (uid) {
+            const ref = await platform.sendDirect(uid, message);
+            await recordMessage(app.db, incident.id, 'draft', ref);
+            to = commsLead.person;
+          }
+          await platform.post(
+            { platform: room.platform, id: room.id },
+            {
+              lang,
+              text: t(
+                lang,
+                `📝 通报时间到（${formatShort(facts.nextUpdateDue, app.config.WARROOM_TIMEZONE, lang)}）：已为 ${personLabel(commsLead)} 起草通报，请审核后发布。`,
+                `📝 A status update is due (${formatShort(facts.nextUpdateDue, app.config.WARROOM_TIMEZONE, lang)}): a draft went to ${personLabel(commsLead)} to review and post.`,
+              ),
+            },
+          );
+        }
+        await addTimeline(app.db, incident.id, { at: now, actor: 'warroom', kind: 'draft', text: t(lang, `起草通报 #${draftId}`, `Drafted update #${draftId}`), data: { draftId, to } });
+        run.drafted.push({ incident: incident.id, draftId, to });
+      }
+    } catch (err) {
+      app.logger.error({ incident: incident.id, err: errorMessage(err) }, 'incident timer failed');
+    }
+  }
+  return run;
+}
+
+/** Run the timers every `seconds` until stopped; a slow pass is never overlapped by the next. */
+export function startIncidentTimers(bot: Bot, seconds: number): { stop(): void } {
+  let running = false;
+  const handle = setInterval(() => {
+    if (running) return;
+    running = true;
+    runIncidentTimers(bot)
+      .catch((err: unknown) => bot.app.logger.error({ err: errorMessage(err) }, 'incident timers failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, seconds * 1000);
+  handle.unref();
+  return { stop: () => clearInterval(handle) };
+}

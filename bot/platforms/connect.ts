@@ -1,0 +1,90 @@
+import type { Config } from '../../core/config.js';
+import { WarroomError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Route } from '../../server/http.js';
+import { attachPlatform, type Bot } from '../bot.js';
+import type { Platform } from '../messages.js';
+import { createLocalChatPlatform } from './local.js';
+import { createSlackPlatform } from './slack.js';
+import { createWeComPlatform } from './wecom.js';
+
+export interface ConnectedPlatforms {
+  names: Platform[];
+  routes: Route[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A platform is on when all of its variables are set; some but not all is a mistake worth stopping for. */
+function configured(config: Config, names: Array<keyof Config>, platform: string): boolean {
+  const set = names.filter((n) => config[n] !== undefined);
+  if (set.length === 0) return false;
+  if (set.length < names.length) {
+    const missing = names.filter((n) => config[n] === undefined);
+    throw new WarroomError('config_invalid', `${platform} is half configured: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set.`, {
+      hint: `Set ${missing.join(' and ')} too, or unset ${set.join(', ')} to run without ${platform} (see "Configuration" in README.md).`,
+    });
+  }
+  return true;
+}
+
+/**
+ * Connect the chat platforms the configuration names: Slack, WeCom, and the local web chat at
+ * /chat (on when neither is configured, or when WARROOM_WEB_CHAT=on).
+ */
+export function connectPlatforms(bot: Bot, config: Config, logger: Logger): ConnectedPlatforms {
+  const routes: Route[] = [];
+  const starts: Array<() => Promise<void>> = [];
+  const stops: Array<() => Promise<void> | void> = [];
+  const names: Platform[] = [];
+
+  if (configured(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'Slack')) {
+    const slack = createSlackPlatform(bot, {
+      botToken: config.SLACK_BOT_TOKEN!,
+      signingSecret: config.SLACK_SIGNING_SECRET!,
+      logger,
+      ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
+      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
+      ...(config.SLACK_STATUS_CHANNEL ? { statusChannel: config.SLACK_STATUS_CHANNEL } : {}),
+    });
+    attachPlatform(bot, slack.platform);
+    routes.push(...slack.routes);
+    starts.push(() => slack.start());
+    stops.push(() => slack.stop());
+    names.push('slack');
+  }
+  if (configured(config, ['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_AES_KEY'], 'WeCom')) {
+    const wecom = createWeComPlatform(bot, {
+      corpId: config.WECOM_CORP_ID!,
+      agentId: config.WECOM_AGENT_ID!,
+      secret: config.WECOM_SECRET!,
+      token: config.WECOM_TOKEN!,
+      aesKey: config.WECOM_AES_KEY!,
+      apiUrl: config.WECOM_API_URL,
+      logger,
+      ...(config.WECOM_STATUS_CHAT ? { statusChat: config.WECOM_STATUS_CHAT } : {}),
+    });
+    attachPlatform(bot, wecom.platform);
+    routes.push(...wecom.routes);
+    stops.push(() => wecom.settled());
+    names.push('wecom');
+  }
+  const webChat = config.WARROOM_WEB_CHAT === 'on' || (config.WARROOM_WEB_CHAT === 'auto' && names.length === 0);
+  if (webChat) {
+    const local = createLocalChatPlatform(bot);
+    attachPlatform(bot, local.platform);
+    routes.push(...local.routes);
+    stops.push(() => local.close());
+    names.push('local');
+  }
+  return {
+    names,
+    routes,
+    async start() {
+      for (const s of starts) await s();
+    },
+    async stop() {
+      for (const s of stops) await s();
+    },
+  };
+}

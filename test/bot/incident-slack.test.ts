@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../core/app.js';
+import { createApp } from '../../core/app.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import type { Db } from '../../db/db.js';
+import { loadDemo } from '../../db/demo.js';
+import { shippedRunbooksDir } from '../../core/paths.js';
+import { ingestRunbooks } from '../../knowledge/ingest.js';
+import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
+import { DEMO_NOW } from '../helpers/app.js';
+import { createTestPglite } from '../helpers/db.js';
+import { appMentionEvent, blockActionsBody, eventCallbackBody, postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';
+
+const SECRET = 'e2e-signing-secret-0123456789abcdef';
+const STATUS = 'C0STATUS01';
+
+/** Everything a user sees in Slack for one incident, from declaration to postmortem, through signed requests. */
+describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
+  let db: Db;
+  let app: App;
+  let standin: SlackStandin;
+  let warroom: RunningWarroom;
+  let url: string;
+  let clock = DEMO_NOW;
+  const slackOf = new Map<string, string>();
+  let incidentId = '';
+  let roomId = '';
+
+  const cmd = (text: string, person: string, channelId = 'C0GENERAL', command = '/incident') =>
+    postSigned(url, SECRET, slashCommandBody({ command, text, userId: slackOf.get(person)!, userName: person, channelId, channelName: channelId === roomId ? 'inc' : 'general' }));
+  const messagesIn = (channel: string) => standin.channels.get(channel)?.messages ?? [];
+  const ephemeralsTo = (person: string) => [...standin.channels.values()].flatMap((c) => c.ephemerals).filter((e) => e.user === slackOf.get(person));
+  const textOf = (m: { text: string; blocks?: unknown[] }) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
+
+  beforeAll(async () => {
+    standin = await startSlackStandin({ latencyMs: 5 });
+    standin.addChannel({ id: 'C0GENERAL', name: 'general' });
+    standin.addChannel({ id: 'C0MANAGERS', name: 'managers' });
+    standin.addChannel({ id: STATUS, name: 'incident-status' });
+    db = await createTestPglite();
+    const config = loadConfig({
+      WARROOM_HOME: '/nonexistent',
+      SLACK_BOT_TOKEN: standin.token,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: standin.url,
+      SLACK_STATUS_CHANNEL: STATUS,
+    });
+    app = await createApp(config, { db, logger: createLogger('silent'), clock: () => clock });
+    await loadDemo(db, app.calendar, { shift: false });
+    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    for (const p of await db.query<{ id: string; slack: string }>('SELECT id, slack FROM people WHERE slack IS NOT NULL')) slackOf.set(p.id, p.slack);
+    warroom = await startWarroom(app, { port: 0, timers: false });
+    url = `http://127.0.0.1:${warroom.port}/slack/events`;
+  });
+  afterAll(async () => {
+    await warroom?.close();
+    await standin?.close();
+    await db?.close();
+  });
+
+  it('declares from a signed slash command: channel, on-call people by role, pinned card, status announcement', async () => {
+    const r = await cmd('declare P1 集中交易 开盘委托大量失败', 'songkai');
+    expect(r.status).toBe(200);
+    expect(r.ms).toBeLessThan(3000);
+    await standin.waitFor(() => messagesIn('C0GENERAL').some((m) => /INC-20261123-\d{3}/.test(m.text)), 'the declaration reply in #general');
+    const reply = messagesIn('C0GENERAL').find((m) => /INC-20261123-\d{3}/.test(m.text))!;
+    incidentId = /INC-20261123-\d{3}/.exec(reply.text)![0];
+
+    const created = standin.callsOf('conversations.create');
+    expect(created).toHaveLength(1);
+    expect(created[0]!.body.name).toBe(`${incidentId.toLowerCase()}-jzjy`);
+    roomId = standin.channelByName(`${incidentId.toLowerCase()}-jzjy`)!.id;
+    const members = standin.channels.get(roomId)!.members;
+    // jzjy's commander, communications and operations leads on call, the on-call people of what it depends on, and the declarer.
+    for (const person of ['xieping', 'wangfang', 'lihua', 'songkai', 'sunqiang', 'liuyang', 'linfeng']) expect(members.has(slackOf.get(person)!), person).toBe(true);
+    expect(members.has(slackOf.get('yangguang')!)).toBe(false);
+
+    const card = messagesIn(roomId)[0]!;
+    expect(card.text).toContain(incidentId);
+    const cardText = textOf(card);
+    expect(cardText).toContain('开盘委托大量失败');
+    expect(cardText).toMatch(/CAB-\d{8}-\d{3}/); // changes of the last 3 trading days
+    expect(cardText).toContain('故障指挥');
+    expect(cardText).toContain('incident.resolve#'); // working buttons
+    expect(standin.channels.get(roomId)!.pins).toContain(card.ts);
+    expect(standin.channels.get(roomId)!.topic).toContain('集中交易');
+    expect(messagesIn(STATUS).some((m) => m.text.includes(incidentId))).toBe(true);
+  });
+
+  it("answers a manager's status in another channel from stored facts", async () => {
+    const r = await cmd('status', 'yangguang', 'C0MANAGERS', '/warroom');
+    expect(r.status).toBe(200);
+    await standin.waitFor(() => messagesIn('C0MANAGERS').some((m) => m.text.includes(incidentId) || textOf(m).includes(incidentId)), 'the status answer');
+    const answer = textOf(messagesIn('C0MANAGERS').at(-1)!);
+    expect(answer).toContain('P1');
+    expect(answer).toContain('开盘委托大量失败');
+
+    const mention = await postSigned(url, SECRET, eventCallbackBody(appMentionEvent({ text: `<@${standin.botUserId}> 现在什么情况？`, user: slackOf.get('qianyu')!, channel: 'C0MANAGERS' }), { botUserId: standin.botUserId }));
+    expect(mention.status).toBe(200);
+    await standin.waitFor(() => messagesIn('C0MANAGERS').filter((m) => textOf(m).includes(incidentId)).length >= 2, 'the mention answer');
+    expect(textOf(messagesIn('C0MANAGERS').at(-1)!)).toMatch(/调查中|响应/);
+  });
+
+  it('refuses a severity change from someone who is not the commander, and allows the commander', async () => {
+    const before = ephemeralsTo('lihua').length;
+    await cmd('severity P0', 'lihua', roomId);
+    await standin.waitFor(() => ephemeralsTo('lihua').length > before, 'the refusal');
+    expect(ephemeralsTo('lihua').at(-1)!.text).toMatch(/只有|Only/);
+    const [row] = await db.query<{ severity: string }>('SELECT severity FROM incidents WHERE id = $1', [incidentId]);
+    expect(row!.severity).toBe('P1');
+
+    await cmd('severity P0', 'xieping', roomId);
+    await standin.waitFor(() => messagesIn(roomId).some((m) => m.text.includes('P1 → P0')), 'the severity change');
+    const card = standin.callsOf('chat.update').filter((c) => c.body.channel === roomId).at(-1)!;
+    expect(String(card.body.text)).toContain('P0');
+  });
+
+  it('moves the status with a card button, records the stage, and refreshes the card', async () => {
+    const card = messagesIn(roomId)[0]!;
+    clock = new Date(DEMO_NOW.getTime() + 12 * 60000);
+    const r = await postSigned(url, SECRET, blockActionsBody({ actionId: 'incident.status#1', value: `${incidentId}|identified`, userId: slackOf.get('xieping')!, userName: 'xieping', channelId: roomId, messageTs: card.ts }));
+    expect(r.status).toBe(200);
+    await standin.waitFor(() => messagesIn(roomId).some((m) => /调查中 → 已定位/.test(m.text)), 'the status change');
+    const [row] = await db.query<{ status: string; stages: Record<string, string> }>('SELECT status, stages FROM incidents WHERE id = $1', [incidentId]);
+    expect(row!.status).toBe('identified');
+    expect(Object.keys(row!.stages).sort()).toEqual(['discover', 'localize', 'respond']);
+  });
+
+  it('resolves on the commander\'s command and posts the postmortem draft in the room', async () => {
+    clock = new Date(DEMO_NOW.getTime() + 40 * 60000);
+    await cmd('cause 风控参数表变更后委托价格笼子校验错误', 'lihua', roomId);
+    await cmd('resolve 回退参数表', 'xieping', roomId);
+    const isPostmortem = (m: { text: string }) => m.text.startsWith(`${incidentId} 复盘草稿`);
+    await standin.waitFor(() => messagesIn(roomId).some(isPostmortem), 'the postmortem');
+    const pm = textOf(messagesIn(roomId).find(isPostmortem)!);
+    expect(pm).toContain('# 故障复盘');
+    expect(pm).toContain('风控参数表变更后委托价格笼子校验错误');
+    expect(pm).toContain('40 分钟');
+    expect(messagesIn(STATUS).some((m) => m.text.includes(incidentId) && /已解决|resolved/.test(textOf(m)))).toBe(true);
+  });
+});
