@@ -39,6 +39,21 @@ export function attachPlatform(bot: Bot, platform: ChatPlatform): void {
 const INCIDENT_PREFIX = /^[/!]?incident(\s+|$)/i;
 const DECLARE_PREFIX = /^(申报故障|故障申报)(\s+|$)/;
 
+/** Words of the /incident vocabulary: they say nothing about the language of the person typing them. */
+const COMMAND_WORDS = /^(declare|role|status|severity|sev|update|draft|note|impact|cause|followup|resolve|timeline|postmortem|help|ic|comms|ops|scribe|commander|me|self|investigating|identified|mitigated|resolved|p[0-3]|inc-[\d-]+|<@[^>]+>|@\S+|[a-z]+\d*)$/i;
+
+/**
+ * The reply language of an incident command: Chinese text decides by itself; a bare command
+ * ("/incident role scribe me") follows the incident's language in its room; English prose is English.
+ */
+export function commandLang(text: string, roomLang: Lang | undefined): Lang {
+  if (/[\u3400-\u9fff]/.test(text)) return detectLang(text.replace(/^\S+\s*/, '') || text);
+  const words = text.split(/\s+/).slice(1).filter(Boolean);
+  const prose = words.filter((w) => /^[A-Za-z][A-Za-z'’-]*[.,!?]?$/.test(w) && !(COMMAND_WORDS.test(w) && words.length <= 3));
+  if (prose.length >= 2) return 'en';
+  return roomLang ?? 'en';
+}
+
 async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> {
   const app = bot.app;
   // A leading mention of the bot ("@warroom status") is an address, not part of the request.
@@ -71,8 +86,8 @@ async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> 
                 ? `declare ${text.replace(DECLARE_PREFIX, '')}`
                 : undefined;
         if (incidentText !== undefined) {
-          // The subcommand word decides nothing about language; the rest of the text does.
-          lang = /[\u3400-\u9fff]/.test(incidentText) ? detectLang(incidentText.replace(/^\S+\s*/, '') || incidentText) : 'en';
+          const here = await incidentOfRoom(app.db, event.platform, event.room.id);
+          lang = commandLang(incidentText, here ? langOf(here) : undefined);
           return await runIncidentCommand(ctx(lang), incidentText, splitArgs);
         }
         const here = await incidentOfRoom(app.db, event.platform, event.room.id);

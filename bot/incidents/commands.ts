@@ -13,6 +13,7 @@ import {
   postStatusUpdate,
   recordFact,
   resolveIncident,
+  wasAnnounced,
   type Actor,
 } from './flows.js';
 import { parseRole, parseSeverity, parseStatus, roleLabel, type Severity } from './policy.js';
@@ -83,7 +84,7 @@ const reply = (message: OutgoingMessage, priv = false): BotReply => ({ message, 
 async function confirm(ctx: IncidentContext, incidentId: string, message: OutgoingMessage): Promise<BotReply[]> {
   const incident = await requireIncident(ctx.bot.app.db, incidentId);
   const inRoom = incident.room?.platform === ctx.platformName && incident.room.id === ctx.roomId;
-  return inRoom ? [] : [reply(message, true)];
+  return inRoom && wasAnnounced(message) ? [] : [reply(message, true)];
 }
 
 /** The incident a command is about: named in it, this room's, or the only open one the actor holds a role in. */

@@ -109,8 +109,17 @@ export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise
  * another channel): everyone in the room must see status, severity and role changes.
  */
 async function announce(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<OutgoingMessage> {
-  await postToRoom(bot, incident, message).catch((err: unknown) => bot.app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'room post failed'));
+  await postToRoom(bot, incident, message)
+    .then(() => announced.add(message))
+    .catch((err: unknown) => bot.app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'room post failed'));
   return message;
+}
+
+const announced = new WeakSet<OutgoingMessage>();
+
+/** Whether the room has already been told (so the actor in the room needs no second copy). */
+export function wasAnnounced(message: OutgoingMessage): boolean {
+  return announced.has(message);
 }
 
 /** Post into the incident's room, if it has one on a connected platform. */

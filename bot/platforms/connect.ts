@@ -13,6 +13,8 @@ export interface ConnectedPlatforms {
   routes: Route[];
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Resolves once every event handed to the bot so far has had its replies delivered (tests, shutdown). */
+  settled(): Promise<void>;
 }
 
 /** A platform is on when all of its variables are set; some but not all is a mistake worth stopping for. */
@@ -37,6 +39,7 @@ export function connectPlatforms(bot: Bot, config: Config, logger: Logger): Conn
   const starts: Array<() => Promise<void>> = [];
   const stops: Array<() => Promise<void> | void> = [];
   const names: Platform[] = [];
+  const settles: Array<() => Promise<void>> = [];
 
   if (configured(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'Slack')) {
     const slack = createSlackPlatform(bot, {
@@ -67,6 +70,7 @@ export function connectPlatforms(bot: Bot, config: Config, logger: Logger): Conn
     attachPlatform(bot, wecom.platform);
     routes.push(...wecom.routes);
     stops.push(() => wecom.settled());
+    settles.push(() => wecom.settled());
     names.push('wecom');
   }
   const webChat = config.WARROOM_WEB_CHAT === 'on' || (config.WARROOM_WEB_CHAT === 'auto' && names.length === 0);
@@ -75,6 +79,7 @@ export function connectPlatforms(bot: Bot, config: Config, logger: Logger): Conn
     attachPlatform(bot, local.platform);
     routes.push(...local.routes);
     stops.push(() => local.close());
+    settles.push(() => local.settled());
     names.push('local');
   }
   return {
@@ -85,6 +90,9 @@ export function connectPlatforms(bot: Bot, config: Config, logger: Logger): Conn
     },
     async stop() {
       for (const s of stops) await s();
+    },
+    async settled() {
+      await Promise.all(settles.map((s) => s()));
     },
   };
 }

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../core/app.js';
+import { createApp } from '../../core/app.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import type { Db } from '../../db/db.js';
+import { loadDemo } from '../../db/demo.js';
+import { shippedRunbooksDir } from '../../core/paths.js';
+import { ingestRunbooks } from '../../knowledge/ingest.js';
+import { runIncidentTimers } from '../../bot/incidents/timers.js';
+import { parseStageLimits, parseUpdateIntervals } from '../../bot/incidents/policy.js';
+import { matchStatusQuestion } from '../../bot/incidents/status.js';
+import type { OutgoingMessage } from '../../bot/messages.js';
+import { renderText } from '../../bot/render/text.js';
+import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
+import { DEMO_NOW } from '../helpers/app.js';
+import { createTestPglite } from '../helpers/db.js';
+
+interface Seen {
+  id: number;
+  author: string;
+  privateTo: string | null;
+  pinned: boolean;
+  message: OutgoingMessage;
+}
+
+const minutes = (n: number) => new Date(DEMO_NOW.getTime() + n * 60000);
+
+/**
+ * The incident process in the local web chat, as people see it: roles gated on the server, the
+ * timeline, stage nudges, drafted updates for the communications lead, alerts, status for
+ * managers, resolve and the postmortem.
+ */
+describe('incident process (local web chat)', () => {
+  let db: Db;
+  let app: App;
+  let warroom: RunningWarroom;
+  let base: string;
+  let clock = DEMO_NOW;
+  let incidentId = '';
+  let room = '';
+
+  const send = async (user: string, roomId: string, text: string) => {
+    const res = await fetch(`${base}/chat/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, room: roomId, text }) });
+    expect(res.status).toBe(202);
+    await warroom.platforms.settled();
+  };
+  const press = async (user: string, roomId: string, messageId: number, actionId: string, value: string) => {
+    const res = await fetch(`${base}/chat/api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, room: roomId, messageId, actionId, value }) });
+    expect(res.status).toBe(202);
+    await warroom.platforms.settled();
+  };
+  const seen = async (user: string, roomId: string): Promise<Seen[]> => {
+    const res = await fetch(`${base}/chat/api/messages?room=${encodeURIComponent(roomId)}&user=${user}`);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { messages: Seen[] }).messages;
+  };
+  const lastText = async (user: string, roomId: string) => renderText((await seen(user, roomId)).at(-1)!.message);
+  const alert = async (body: unknown) => {
+    const res = await fetch(`${base}/api/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await warroom.platforms.settled();
+    return { status: res.status, body: (await res.json()) as { results?: Array<{ action: string; incident?: string; count?: number; alert: string }>; message?: string } };
+  };
+
+  beforeAll(async () => {
+    db = await createTestPglite();
+    app = await createApp(loadConfig({ WARROOM_HOME: '/nonexistent', WARROOM_ALERT_MIN_SEVERITY: 'critical' }), { db, logger: createLogger('silent'), clock: () => clock });
+    await loadDemo(db, app.calendar, { shift: false });
+    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    warroom = await startWarroom(app, { port: 0, timers: false });
+    base = `http://127.0.0.1:${warroom.port}`;
+    expect(warroom.platforms.names).toEqual(['local']);
+  });
+  afterAll(async () => {
+    await warroom?.close();
+    await db?.close();
+  });
+
+  it('reads stage limits and update intervals, and refuses bad ones with a hint', () => {
+    expect(parseStageLimits('P0=5/15/30,P1=10/30/60,P2=30/120/240,P3=60/480/1440').P1).toEqual({ respond: 10, localize: 30, recover: 60 });
+    expect(() => parseStageLimits('P0=5/15/30')).toThrow(/P1, P2, P3/);
+    expect(() => parseStageLimits('P0=30/15/5,P1=1/2/3,P2=1/2/3,P3=1/2/3')).toThrow(/must not decrease/);
+    expect(parseUpdateIntervals('P0=15,P1=30,P2=60,P3=0').P3).toBe(0);
+    expect(() => loadConfig({ WARROOM_STAGE_LIMITS: 'soon' })).not.toThrow(); // checked where used
+    expect(matchStatusQuestion('现在什么情况？')).toEqual({ kind: 'open' });
+    expect(matchStatusQuestion('status INC-20261123-002')).toEqual({ kind: 'one', id: 'INC-20261123-002' });
+    expect(matchStatusQuestion('今天有哪些故障，影响多大?')).toEqual({ kind: 'today' });
+    expect(matchStatusQuestion('集中交易最近3个交易日有哪些变更')).toBeUndefined();
+  });
+
+  it('declares from general: the declarer and the on-call people see the room with its pinned card', async () => {
+    await send('songkai', 'general', '/incident declare P1 集中交易 开盘委托大量失败');
+    const reply = await lastText('songkai', 'general');
+    incidentId = /INC-20261123-\d{3}/.exec(reply)![0];
+    room = `${incidentId.toLowerCase()}-jzjy`;
+    const inRoom = await seen('xieping', room);
+    const card = inRoom.find((m) => m.pinned)!;
+    expect(card.message.title).toBe(`${incidentId} · P1 · 集中交易 — 开盘委托大量失败`);
+    expect(renderText(card.message)).toMatch(/故障指挥\s+谢平 \(xieping\)/);
+    expect(renderText(card.message)).toMatch(/沟通负责人\s+王芳 \(wangfang\)/);
+    expect(card.message.buttons!.map((b) => b.actionId)).toContain('incident.resolve');
+    expect(renderText((await seen('yangguang', 'status')).at(-1)!.message)).toContain(incidentId);
+  });
+
+  it('lets anyone take a vacant role, but only the commander hands out a held one', async () => {
+    await send('songkai', room, '/incident role scribe me');
+    expect(await lastText('songkai', room)).toMatch(/记录员：songkai/);
+    await send('lihua', room, '/incident role comms lihua');
+    const refusal = (await seen('lihua', room)).at(-1)!;
+    expect(refusal.privateTo).toBe('lihua');
+    expect(renderText(refusal.message)).toMatch(/只有故障指挥或记录员可以指派他人角色/);
+    // Nobody else saw the refusal.
+    expect((await seen('wangfang', room)).some((m) => m.id === refusal.id)).toBe(false);
+    await send('xieping', room, '/incident role comms @wangfang');
+    expect(await lastText('xieping', room)).toMatch(/王芳 已经是沟通负责人|already/);
+    await send('xieping', room, '/incident role ops sunqiang');
+    expect(await lastText('xieping', room)).toMatch(/处置负责人：孙强（接替 李华）/);
+  });
+
+  it('keeps notes, impact and refuses resolve from the wrong person, on the timeline with who and when', async () => {
+    clock = minutes(4);
+    await send('lihua', room, '/incident impact 约 3% 委托失败，集中在手机通道');
+    await send('lihua', room, '/incident note 连接池等待超时与开盘峰值同时出现');
+    await send('lihua', room, '/incident resolve');
+    expect(await lastText('lihua', room)).toMatch(/只有故障指挥或记录员可以解决故障/);
+    await send('xieping', room, '/incident timeline');
+    const timeline = await lastText('xieping', room);
+    expect(timeline).toMatch(/09:40 songkai · 申报 P1 故障：集中交易 — 开盘委托大量失败/);
+    expect(timeline).toMatch(/09:44 lihua · 影响：约 3% 委托失败，集中在手机通道/);
+    expect(timeline).toMatch(/09:44 lihua · 连接池等待超时与开盘峰值同时出现/);
+    expect(timeline).not.toMatch(/resolve|已解决/);
+  });
+
+  it('nudges the room and the commander once when a stage overruns', async () => {
+    clock = minutes(9);
+    expect((await runIncidentTimers(warroom.bot)).nudged).toEqual([]);
+    // Responded already (the scribe acted at 09:40); localize is due 30 min after declaration for P1.
+    clock = minutes(31);
+    const run = await runIncidentTimers(warroom.bot);
+    await warroom.platforms.settled();
+    expect(run.nudged).toEqual([{ incident: incidentId, stage: 'localize' }]);
+    const nudge = (await seen('songkai', room)).find((m) => m.message.title?.includes('定位阶段超时'));
+    expect(renderText(nudge!.message)).toMatch(/P1 故障已持续 31 分钟，定位时限为 30 分钟。请 谢平 \(xieping\) 确认进展/);
+    expect((await seen('xieping', 'dm-xieping')).some((m) => m.message.title?.includes('定位阶段超时'))).toBe(true);
+    expect((await runIncidentTimers(warroom.bot)).nudged).toEqual([]);
+  });
+
+  it('drafts a status update for the communications lead when one is due, posted once by a button', async () => {
+    // P1 updates every 30 minutes: the one due at 10:10 was drafted by the pass at 10:11 above.
+    const dm = await seen('wangfang', 'dm-wangfang');
+    const draft = dm.find((m) => m.message.title === `${incidentId} 通报草稿`)!;
+    expect(draft.message.text).toMatch(/【故障通报】.*开盘委托大量失败/);
+    expect(draft.message.text).toContain('影响：约 3% 委托失败，集中在手机通道');
+    expect(draft.message.text).toMatch(/下次通报：/);
+    const post = draft.message.buttons!.find((b) => b.actionId === 'incident.post_update')!;
+    await press('wangfang', 'dm-wangfang', draft.id, post.actionId, post.value);
+    const status = await seen('yangguang', 'status');
+    expect(status.filter((m) => m.message.title === `${incidentId} 通报`)).toHaveLength(1);
+    await press('wangfang', 'dm-wangfang', draft.id, post.actionId, post.value);
+    expect((await seen('yangguang', 'status')).filter((m) => m.message.title === `${incidentId} 通报`)).toHaveLength(1);
+    expect(renderText((await seen('wangfang', 'dm-wangfang')).at(-1)!.message)).toMatch(/已发布或已作废/);
+  });
+
+  it('answers managers from stored facts, in their language', async () => {
+    await send('yangguang', 'dm-yangguang', '现在什么情况');
+    const zh = await lastText('yangguang', 'dm-yangguang');
+    expect(zh).toContain(`${incidentId} · P1 · 集中交易 — 开盘委托大量失败`);
+    expect(zh).toMatch(/影响：约 3% 委托失败/);
+    expect(zh).toMatch(/已持续 31 分钟/);
+    expect(zh).toMatch(/最近通报 11-23 \(周一\) 10:11/);
+    expect(zh).toMatch(/下次通报：11-23 \(周一\) 10:41/);
+    await send('qianyu', 'dm-qianyu', "what's going on?");
+    const en = await lastText('qianyu', 'dm-qianyu');
+    expect(en).toMatch(/Open incidents right now/);
+    expect(en).toMatch(/Status：investigating · stage：localize \(overdue by 1 min\)/);
+  });
+
+  it('takes alerts: a critical one opens a room, its repeats only count, a minor one is offered with a Declare button', async () => {
+    clock = minutes(35);
+    const first = await alert({ system: 'fpga-md', severity: 'critical', title: 'MDGW TCP 会话断开', labels: { host: 'md-fpga-01' } });
+    expect(first.status).toBe(202);
+    expect(first.body.results![0]).toMatchObject({ action: 'declared' });
+    const fpgaIncident = first.body.results![0]!.incident!;
+    const again = await alert({ system: 'fpga-md', severity: 'critical', title: 'MDGW TCP 会话断开', labels: { host: 'md-fpga-01' } });
+    expect(again.body.results![0]).toMatchObject({ action: 'repeat', count: 2, incident: fpgaIncident });
+    expect((await db.query('SELECT id FROM incidents WHERE system = $1 AND status <> $2', ['fpga-md', 'resolved'])).length).toBe(1);
+    // Another critical alert on the same system joins the open incident instead of opening a second room.
+    const related = await alert({ alerts: [{ status: 'firing', labels: { alertname: 'MulticastSilent', system: 'fpga-md', severity: 'critical' }, annotations: { summary: '组播通道 3 超过 10 秒无数据' }, startsAt: minutes(35).toISOString() }] });
+    expect(related.body.results![0]).toMatchObject({ action: 'attached', incident: fpgaIncident });
+
+    const minor = await alert({ system: 'redis-cloud', severity: 'minor', title: 'Redis 主从复制延迟 > 5s' });
+    expect(minor.body.results![0]).toMatchObject({ action: 'offered' });
+    const offered = (await seen('zhangwei', 'status')).at(-1)!;
+    const declare = offered.message.buttons!.find((b) => b.actionId === 'incident.declare_alert')!;
+    await press('zhangwei', 'status', offered.id, declare.actionId, declare.value);
+    expect(await lastText('zhangwei', 'status')).toMatch(/zhangwei 根据告警申报了 INC-20261123-\d{3}/);
+    const [row] = await db.query<{ severity: string; system: string }>("SELECT severity, system FROM incidents WHERE extra->>'alert' = $1", [minor.body.results![0]!.alert]);
+    expect(row).toEqual({ severity: 'P3', system: 'redis-cloud' });
+
+    const bad = await alert({ system: 'fpga-md', title: 'no severity' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/severity/);
+  });
+
+  it('resolves on the commander\'s word: times recorded, postmortem in the room and from the CLI helper', async () => {
+    clock = minutes(38);
+    await send('xieping', room, '/incident status identified');
+    await send('sunqiang', room, '/incident cause CAB-20261120-003 将连接池 maxActive 下调，开盘并发超出');
+    await send('sunqiang', room, '/incident followup 盘后变更验证增加开盘并发压测');
+    clock = minutes(52);
+    await send('xieping', room, '/incident resolve 回退 CAB-20261120-003 连接池参数');
+    const [row] = await db.query<{ status: string; stages: Record<string, string>; postmortem: string }>('SELECT status, stages, postmortem FROM incidents WHERE id = $1', [incidentId]);
+    expect(row!.status).toBe('resolved');
+    expect(Object.keys(row!.stages).sort()).toEqual(['discover', 'localize', 'recover', 'respond']);
+    const pm = row!.postmortem;
+    expect(pm).toContain(`# 故障复盘: ${incidentId} P1 集中交易 — 开盘委托大量失败`);
+    expect(pm).toMatch(/\| 定位 \| 2026-11-23 10:18:00 \| 38 分钟 \|/);
+    expect(pm).toMatch(/\| 恢复 \| 2026-11-23 10:32:00 \| 52 分钟 \|/);
+    expect(pm).toContain('CAB-20261120-003 将连接池 maxActive 下调，开盘并发超出');
+    expect(pm).toContain('- [ ] 盘后变更验证增加开盘并发压测 (sunqiang)');
+    expect(pm).toContain('约 3% 委托失败，集中在手机通道');
+    const posted = (await seen('lihua', room)).find((m) => m.message.title === `${incidentId} 复盘草稿`);
+    expect(posted?.message.text).toBe(pm);
+    await send('yangguang', 'dm-yangguang', '今天有哪些故障');
+    const today = await lastText('yangguang', 'dm-yangguang');
+    expect(today).toContain(incidentId);
+    expect(today).toMatch(/已解决/);
+  });
+});
