@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { handleMessage } from '../bot/conversation.js';
+import { createBot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
 import { errorMessage, WarroomError } from '../core/errors.js';
 import { resolveFromCwd, shippedRunbooksDir } from '../core/paths.js';
@@ -74,11 +74,7 @@ program
   .action(async (words: string[], opts: { as: string; at?: string; json?: boolean }) => {
     const clock = parseAt(opts.at);
     await withApp(async (app) => {
-      const replies = await handleMessage(app, {
-        user: { platform: 'cli', id: opts.as },
-        room: { platform: 'cli', id: 'ask', kind: 'dm' },
-        text: words.join(' '),
-      });
+      const replies = (await createBot(app).handle({ kind: 'message', platform: 'cli', userId: opts.as, room: { platform: 'cli', id: 'ask', kind: 'dm' }, text: words.join(' '), at: app.clock() })).map((r) => r.message);
       process.stdout.write(opts.json ? `${JSON.stringify(replies, null, 2)}\n` : `${replies.map(renderText).join('\n\n')}\n`);
     }, clock ? { clock } : {});
   });

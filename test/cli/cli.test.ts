@@ -21,6 +21,25 @@ function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 const home = () => mkdtempSync(join(tmpdir(), 'warroom-cli-'));
 
 describe('warroom CLI', () => {
+  it('declares from `ask` (no chat platform: recorded, no room) and prints the postmortem draft', () => {
+    const h = home();
+    expect(warroom(h, ['demo', '--no-shift']).code).toBe(0);
+    const at = ['--at', '2026-11-23T09:40:00+08:00'];
+    const declared = warroom(h, ['ask', ...at, '--as', 'xieping', '/incident declare P2 集中交易 开盘委托大量失败']);
+    expect(declared.code).toBe(0);
+    const id = /INC-20261123-\d{3}/.exec(declared.stdout)?.[0];
+    expect(id, declared.stdout).toBeDefined();
+    expect(declared.stdout).toMatch(/没有可用的聊天平台：未建群/);
+    expect(warroom(h, ['ask', '--at', '2026-11-23T10:05:00+08:00', '--as', 'xieping', `/incident resolve ${id} 回退连接池参数`]).code).toBe(0);
+    const pm = warroom(h, ['postmortem', id!]);
+    expect(pm.code).toBe(0);
+    expect(pm.stdout).toContain(`# 故障复盘: ${id} P2 集中交易 — 开盘委托大量失败`);
+    expect(pm.stdout).toMatch(/\| 恢复 \| 2026-11-23 10:05:00 \| 25 分钟 \|/);
+    const missing = warroom(h, ['postmortem', 'INC-20990101-001']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/No incident INC-20990101-001/);
+  });
+
   it('loads the demo and answers the change question for a pinned Monday', () => {
     const h = home();
     const demo = warroom(h, ['demo', '--no-shift']);
