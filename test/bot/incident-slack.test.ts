@@ -10,7 +10,7 @@ import { ingestRunbooks } from '../../knowledge/ingest.js';
 import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
 import { DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
-import { appMentionEvent, blockActionsBody, eventCallbackBody, postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';
+import { appMentionEvent, reactionAddedEvent, blockActionsBody, eventCallbackBody, postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';
 
 const SECRET = 'e2e-signing-secret-0123456789abcdef';
 const STATUS = 'C0STATUS01';
@@ -125,6 +125,20 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
     const [row] = await db.query<{ status: string; stages: Record<string, string> }>('SELECT status, stages FROM incidents WHERE id = $1', [incidentId]);
     expect(row!.status).toBe('identified');
     expect(Object.keys(row!.stages).sort()).toEqual(['discover', 'localize', 'respond']);
+  });
+
+  it('puts a message flagged with :pushpin: on the timeline, with who flagged it', async () => {
+    const said = standin.addMessage(roomId, { text: '手机通道委托失败集中在 335002 功能号', user: slackOf.get('lihua')! });
+    const r = await postSigned(url, SECRET, eventCallbackBody(reactionAddedEvent({ reaction: 'pushpin', channel: roomId, ts: said.ts, user: slackOf.get('wangfang')!, itemUser: slackOf.get('lihua')! }), { botUserId: standin.botUserId }));
+    expect(r.status).toBe(200);
+    const before = ephemeralsTo('wangfang').length;
+    // The reaction is handled after the ack; wait until it has landed before asking for the timeline.
+    for (let i = 0; i < 100 && !(await db.query("SELECT 1 FROM incident_timeline WHERE incident_id = $1 AND data->>'flagged' = 'true'", [incidentId])).length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await cmd('timeline', 'wangfang', roomId);
+    await standin.waitFor(() => ephemeralsTo('wangfang').length > before, 'the timeline');
+    expect(JSON.stringify(ephemeralsTo('wangfang').at(-1)!.blocks)).toMatch(/wangfang · 📌 手机通道委托失败集中在 335002 功能号/);
   });
 
   it('resolves on the commander\'s command and posts the postmortem draft in the room', async () => {
