@@ -1,0 +1,262 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../../core/app.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { shippedRunbooksDir } from '../../core/paths.js';
+import type { Db } from '../../db/db.js';
+import { loadDemo } from '../../db/demo.js';
+import { ingestRunbooks } from '../../knowledge/ingest.js';
+import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
+import { DEMO_NOW } from '../helpers/app.js';
+import { createTestPglite } from '../helpers/db.js';
+
+/**
+ * The incident flow in the local web chat, as its users see it in a real browser: Debian's
+ * `chromium` driven by playwright-core (no browser download), against `startWarroom` with the web
+ * chat as its only platform. One browser context per person, each opened with `/chat?as=<person>`.
+ * `scripts/test-all.sh` installs Chromium and sets WARROOM_INTEGRATION=1, so there a missing browser
+ * fails; elsewhere the test is skipped with a message.
+ */
+const executablePath = process.env.WARROOM_CHROMIUM ?? '/usr/bin/chromium';
+const hasChromium = existsSync(executablePath);
+const required = process.env.WARROOM_INTEGRATION === '1';
+if (!hasChromium && !required) {
+  console.warn(`incident web chat browser test skipped: no Chromium at ${executablePath} (apt-get install chromium, or set WARROOM_CHROMIUM)`);
+}
+
+if (!hasChromium && required) {
+  describe('incident flow in the web chat, in headless Chromium', () => {
+    it('has a Chromium to run in', () => {
+      throw new Error(`WARROOM_INTEGRATION=1 but there is no Chromium at ${executablePath}: install Debian's chromium package (scripts/test-all.sh does)`);
+    });
+  });
+}
+
+const INCIDENT_ID = /INC-20261123-\d{3}/;
+/** Long enough for the declaration (localization card, runbook search) on a slow machine. */
+const SLOW = 20_000;
+
+describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromium', () => {
+  let db: Db | undefined;
+  let app: App;
+  let warroom: RunningWarroom | undefined;
+  let browser: Browser | undefined;
+  let base: string;
+  let tmp: string | undefined;
+  let clock = DEMO_NOW;
+  const minutesLater = (m: number) => new Date(DEMO_NOW.getTime() + m * 60_000);
+
+  const pages = new Map<string, Page>();
+  const requests: string[] = [];
+  const pageErrors: string[] = [];
+  let incidentId = '';
+  let roomId = '';
+
+  /** A person's own browser context and page, opened on /chat as them, with live updates connected. */
+  async function openAs(person: string): Promise<Page> {
+    // Warroom's own time zone, so the times on messages read like the times in the cards.
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const page = await context.newPage();
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (err) => pageErrors.push(`${person}: ${err.message}`));
+    await page.goto(`${base}/chat?as=${person}`);
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    expect(await page.locator('[data-testid="person-select"]').inputValue()).toBe(person);
+    pages.set(person, page);
+    return page;
+  }
+
+  const room = (page: Page, id: string) => page.locator(`[data-testid="room-list"] [data-testid="room"][data-room-id="${id}"]`);
+
+  async function enterRoom(page: Page, id: string): Promise<void> {
+    await room(page, id).click();
+    await page.locator(`[data-testid="room"][data-room-id="${id}"][data-active="true"]`).waitFor();
+  }
+
+  async function send(page: Page, text: string): Promise<void> {
+    const input = page.locator('[data-testid="composer-input"]');
+    await input.fill(text);
+    await page.locator('[data-testid="send-button"]').click();
+    // The user's own line shows up first, then the bot's answer.
+    await page.locator('[data-testid="messages"] [data-testid="message"]').filter({ hasText: text }).first().waitFor();
+    expect(await input.inputValue()).toBe('');
+  }
+
+  const botMessages = (page: Page) => page.locator('[data-testid="messages"] [data-testid="message"][data-author="warroom"]');
+  const pinnedCard = (page: Page) => page.locator('[data-testid="pinned"] [data-testid="message"][data-pinned="true"]').filter({ has: page.locator('[data-testid="message-title"]', { hasText: incidentId }) });
+  /** The value cell of a card field, by its exact label. */
+  const field = (card: Locator, label: string) => card.locator('[data-testid="message-field"]').filter({ has: card.page().locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+  const button = (card: Locator, label: string) => card.locator('[data-testid="message-button"]', { hasText: new RegExp(`^${label}$`) });
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'warroom-incident-web-'));
+    db = await createTestPglite();
+    // No Slack or WeCom configured: the local web chat is the platform (WARROOM_WEB_CHAT=auto).
+    const config = loadConfig({ WARROOM_HOME: '/nonexistent' });
+    app = await createApp(config, { db, logger: createLogger('silent'), clock: () => clock });
+    await loadDemo(db, app.calendar, { shift: false });
+    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    warroom = await startWarroom(app, { port: 0, host: '127.0.0.1', timers: false });
+    expect(warroom.platforms.names).toEqual(['local']);
+    base = `http://127.0.0.1:${warroom.port}`;
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => {});
+    await warroom?.close().catch(() => {});
+    await db?.close().catch(() => {});
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('songkai declares in #general: he gets the reply with the incident id and the new room with the pinned card', async () => {
+    const page = await openAs('songkai');
+    await enterRoom(page, 'general');
+    await send(page, '/incident declare P1 集中交易 开盘委托大量失败');
+
+    const reply = botMessages(page).filter({ hasText: INCIDENT_ID }).filter({ hasText: '申报了 P1 故障' });
+    await reply.waitFor({ timeout: SLOW });
+    const replyText = (await reply.locator('[data-testid="message-text"]').textContent()) ?? '';
+    incidentId = INCIDENT_ID.exec(replyText)![0];
+    expect(replyText).toContain('songkai');
+    expect(replyText).toContain('开盘委托大量失败');
+    expect(await reply.getAttribute('data-private')).toBe('false');
+
+    // The incident room shows up in his room list by itself, with him in it.
+    const incidentRoom = page.locator('[data-testid="room-list"] [data-testid="room"][data-kind="incident"]').filter({ hasText: incidentId });
+    await incidentRoom.waitFor({ timeout: SLOW });
+    roomId = (await incidentRoom.getAttribute('data-room-id'))!;
+    expect(roomId).toBe(`${incidentId.toLowerCase()}-jzjy`);
+    expect(await incidentRoom.getAttribute('data-joined')).toBe('true');
+
+    await enterRoom(page, roomId);
+    const card = pinnedCard(page);
+    await card.waitFor({ timeout: SLOW });
+    expect(await card.getAttribute('data-author')).toBe('warroom');
+    const title = (await card.locator('[data-testid="message-title"]').textContent()) ?? '';
+    expect(title).toContain(incidentId);
+    expect(title).toContain('P1');
+    expect(title).toContain('集中交易');
+    expect(title).toContain('开盘委托大量失败');
+    expect(await field(card, '级别').textContent()).toBe('P1');
+    expect(await field(card, '状态').textContent()).toBe('调查中');
+    expect(await field(card, '故障指挥').textContent()).toContain('xieping');
+
+    // The localization part: changes of the last trading days (with change tickets) and runbooks.
+    const sections = card.locator('[data-testid="message-section"]');
+    const changes = sections.filter({ has: page.locator('h4', { hasText: '交易日变更' }) });
+    expect(await changes.count()).toBe(1);
+    expect(await changes.locator('li').first().textContent()).toMatch(/CAB-\d{8}-\d{3}/);
+    const runbooks = sections.filter({ has: page.locator('h4', { hasText: '推荐应急手册' }) });
+    expect(await runbooks.count()).toBe(1);
+    expect(await runbooks.locator('li').count()).toBeGreaterThan(0);
+
+    const labels = await card.locator('[data-testid="message-button"]').allTextContents();
+    expect(labels).toEqual(['我来指挥', '已定位', '已缓解', '起草通报', '已解决']);
+    expect(await button(card, '已定位').getAttribute('data-action-id')).toBe('incident.status');
+    expect(await button(card, '已定位').getAttribute('data-value')).toBe(`${incidentId}|identified`);
+    for (const b of await card.locator('[data-testid="message-button"]').all()) expect(await b.isEnabled()).toBe(true);
+  });
+
+  it('songkai, who is not the commander, presses 已定位: only he sees a refusal and the card stays 调查中', async () => {
+    clock = minutesLater(3);
+    const page = pages.get('songkai')!;
+    const card = pinnedCard(page);
+    await button(card, '已定位').click();
+
+    const refusal = botMessages(page).filter({ hasText: '只有' });
+    await refusal.waitFor({ timeout: SLOW });
+    expect(await refusal.getAttribute('data-private')).toBe('true');
+    expect(await refusal.locator('[data-testid="private-note"]').textContent()).toBe('only you can see this');
+    const refusalText = (await refusal.locator('[data-testid="message-text"]').textContent()) ?? '';
+    expect(refusalText).toContain('故障指挥');
+    expect(refusalText).toContain(incidentId);
+
+    // The press is over: the buttons can be pressed again, and nothing changed.
+    await button(card, '已定位').and(page.locator('[data-state="ready"]')).waitFor();
+    expect(await field(card, '状态').textContent()).toBe('调查中');
+    expect(await botMessages(page).filter({ hasText: '→ 已定位' }).count()).toBe(0);
+  });
+
+  it('xieping, the commander, opens the room in his own page and presses 已定位: the room hears it and the card updates live', async () => {
+    clock = minutesLater(12);
+    const page = await openAs('xieping');
+    const listed = room(page, roomId);
+    await listed.waitFor();
+    expect(await listed.getAttribute('data-joined')).toBe('true');
+    await enterRoom(page, roomId);
+    const card = pinnedCard(page);
+    await card.waitFor();
+    expect(await field(card, '状态').textContent()).toBe('调查中');
+    // songkai's refusal was his alone.
+    expect(await page.locator('[data-testid="message"]').filter({ hasText: '只有' }).count()).toBe(0);
+
+    // A mark that a page load would wipe out: the update below must arrive without one.
+    await page.evaluate(() => {
+      (window as unknown as { __sameDocument?: boolean }).__sameDocument = true;
+    });
+    await button(card, '已定位').click();
+
+    const change = botMessages(page).filter({ hasText: '调查中 → 已定位' });
+    await change.waitFor({ timeout: SLOW });
+    expect(await change.textContent()).toContain(incidentId);
+    expect(await change.getAttribute('data-private')).toBe('false');
+    await field(card, '状态').filter({ hasText: /^已定位$/ }).waitFor({ timeout: SLOW });
+    // Identified: that button is gone, the rest are there and pressable again.
+    await button(card, '我来指挥').and(page.locator('[data-state="ready"]')).waitFor();
+    expect(await card.locator('[data-testid="message-button"]').allTextContents()).toEqual(['我来指挥', '已缓解', '起草通报', '已解决']);
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+
+    // songkai, still looking at the room, sees the same change without doing anything.
+    const songkai = pages.get('songkai')!;
+    await botMessages(songkai).filter({ hasText: '调查中 → 已定位' }).waitFor({ timeout: SLOW });
+    await field(pinnedCard(songkai), '状态').filter({ hasText: /^已定位$/ }).waitFor({ timeout: SLOW });
+
+    // The one thing no page shows: the refused press is in the audit log, the commander's is too.
+    const audit = await db!.query<{ actor: string; outcome: string }>("SELECT actor, outcome FROM audit_log WHERE action = 'incident.status' AND target = $1 ORDER BY id", [incidentId]);
+    expect(audit).toEqual([
+      { actor: 'songkai', outcome: 'denied' },
+      { actor: 'xieping', outcome: 'ok' },
+    ]);
+  });
+
+  it('yangguang, a manager, asks 现在什么情况 in his DM and sees the incident with its severity and status', async () => {
+    clock = minutesLater(15);
+    const page = await openAs('yangguang');
+    await page.locator('[data-testid="room"][data-room-id="dm-yangguang"][data-active="true"]').waitFor();
+    // Not in the incident's on-call: the room is listed for reading, not joined.
+    expect(await room(page, roomId).getAttribute('data-joined')).toBe('false');
+    await send(page, '现在什么情况');
+
+    const answer = botMessages(page).filter({ has: page.locator('[data-testid="message-section"] h4', { hasText: incidentId }) });
+    await answer.waitFor({ timeout: SLOW });
+    expect(await answer.locator('[data-testid="message-title"]').textContent()).toBe('当前未解决的故障');
+    const section = answer.locator('[data-testid="message-section"]').filter({ has: page.locator('h4', { hasText: incidentId }) });
+    const heading = (await section.locator('h4').textContent()) ?? '';
+    expect(heading).toContain('P1');
+    expect(heading).toContain('集中交易');
+    expect(heading).toContain('开盘委托大量失败');
+    const lines = await section.locator('li').allTextContents();
+    expect(lines[0]).toMatch(/^状态：已定位/);
+    expect(lines.join('\n')).toContain('xieping');
+  });
+
+  it("takes a screenshot of xieping's page, and the pages loaded nothing from anywhere but Warroom", async () => {
+    const page = pages.get('xieping')!;
+    await field(pinnedCard(page), '状态').filter({ hasText: /^已定位$/ }).waitFor();
+    const file = join(tmp!, 'incident-web-xieping.png');
+    await page.screenshot({ path: file, fullPage: true });
+    const png = readFileSync(file);
+    expect(png.length).toBeGreaterThan(5000);
+    expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
