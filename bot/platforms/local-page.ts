@@ -283,7 +283,8 @@ export const chatPageJs = String.raw`'use strict';
       if (ev.room === state.roomId) fetchNew();
     } else if (ev.type === 'message') {
       if (ev.room === state.roomId) {
-        if (ev.op === 'updated') reloadRoom(); else fetchNew();
+        // An edit (a card refreshed after someone acted) must not pull a reader away from older messages.
+        if (ev.op === 'updated') reloadRoom(false); else fetchNew();
       } else {
         const r = state.rooms.find((x) => x.id === ev.room);
         if (!r) scheduleRooms();
@@ -361,9 +362,11 @@ export const chatPageJs = String.raw`'use strict';
   /** Everything in the current room again (after edits and pins, and on reconnect). */
   async function reloadRoom(scroll) {
     const roomId = state.roomId, user = state.user;
+    // Only the newest reload may paint: an older answer arriving late would show a stale card.
+    const generation = (state.reloads = (state.reloads || 0) + 1);
     let data;
     try { data = await request('GET', '/chat/api/messages', { user: user, room: roomId }); } catch (err) { notice(err.message); return; }
-    if (roomId !== state.roomId || user !== state.user) return;
+    if (roomId !== state.roomId || user !== state.user || generation !== state.reloads) return;
     state.messages = new Map();
     state.lastId = 0;
     absorb(data);
@@ -470,6 +473,7 @@ export const chatPageJs = String.raw`'use strict';
   function renderMessages(forceScroll) {
     const list = byId('messages'), pinnedBox = byId('pinned');
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+    const keptScroll = list.scrollTop;
     const all = Array.from(state.messages.values()).sort((a, b) => a.id - b.id);
     const pinned = all.filter((m) => m.pinned), rest = all.filter((m) => !m.pinned);
     pinnedBox.textContent = '';
@@ -482,6 +486,7 @@ export const chatPageJs = String.raw`'use strict';
     if (!rest.length && !pinned.length) list.appendChild(el('div', { class: 'empty', text: state.room && state.room.kind === 'dm' ? 'Ask Warroom anything — try "help".' : 'No messages yet.' }));
     for (const m of rest) list.appendChild(card(m));
     if (forceScroll || nearBottom) list.scrollTop = list.scrollHeight;
+    else list.scrollTop = keptScroll;
   }
 
   async function press(m, b) {
