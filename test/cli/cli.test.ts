@@ -8,84 +8,106 @@ import { packageRoot } from '../../core/paths.js';
 const cli = join(packageRoot, 'cli', 'main.ts');
 
 /** Run `warroom …` as a user would (from the sources, through tsx), with its own WARROOM_HOME. */
-function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
-    cwd: packageRoot,
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: '', WARROOM_HOME: home, ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
+function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // Asynchronous, so a slow command does not block the test worker (Vitest's RPC times out on a blocked worker).
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      cwd: packageRoot,
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: '', WARROOM_HOME: home, ...env },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin!.end(input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const home = () => mkdtempSync(join(tmpdir(), 'warroom-cli-'));
 
 describe('warroom CLI', () => {
-  it('declares from `ask` (no chat platform: recorded, no room) and prints the postmortem draft', () => {
+  it('declares from `ask` (no chat platform: recorded, no room) and prints the postmortem draft', async () => {
     const h = home();
-    expect(warroom(h, ['demo', '--no-shift']).code).toBe(0);
+    expect((await warroom(h, ['demo', '--no-shift'])).code).toBe(0);
     const at = ['--at', '2026-11-23T09:40:00+08:00'];
-    const declared = warroom(h, ['ask', ...at, '--as', 'xieping', '/incident declare P2 集中交易 开盘委托大量失败']);
+    const declared = await warroom(h, ['ask', ...at, '--as', 'xieping', '/incident declare P2 集中交易 开盘委托大量失败']);
     expect(declared.code).toBe(0);
     const id = /INC-20261123-\d{3}/.exec(declared.stdout)?.[0];
     expect(id, declared.stdout).toBeDefined();
     expect(declared.stdout).toMatch(/没有可用的聊天平台：未建群/);
-    expect(warroom(h, ['ask', '--at', '2026-11-23T10:05:00+08:00', '--as', 'xieping', `/incident resolve ${id} 回退连接池参数`]).code).toBe(0);
-    const pm = warroom(h, ['postmortem', id!]);
+    expect((await warroom(h, ['ask', '--at', '2026-11-23T10:05:00+08:00', '--as', 'xieping', `/incident resolve ${id} 回退连接池参数`])).code).toBe(0);
+    const pm = await warroom(h, ['postmortem', id!]);
     expect(pm.code).toBe(0);
     expect(pm.stdout).toContain(`# 故障复盘: ${id} P2 集中交易 — 开盘委托大量失败`);
     expect(pm.stdout).toMatch(/\| 恢复 \| 2026-11-23 10:05:00 \| 25 分钟 \|/);
-    const missing = warroom(h, ['postmortem', 'INC-20990101-001']);
+    const missing = await warroom(h, ['postmortem', 'INC-20990101-001']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/No incident INC-20990101-001/);
   });
 
-  it('loads the demo and answers the change question for a pinned Monday', () => {
+  it('loads the demo and answers the change question for a pinned Monday', async () => {
     const h = home();
-    const demo = warroom(h, ['demo', '--no-shift']);
+    const demo = await warroom(h, ['demo', '--no-shift']);
     expect(demo.code).toBe(0);
     expect(demo.stdout).toMatch(/changes\s+\d+ new/);
-    const ask = warroom(h, ['ask', '--at', '2026-11-23T09:40:00+08:00', '集中交易最近3个交易日有哪些变更']);
+    const ask = await warroom(h, ['ask', '--at', '2026-11-23T09:40:00+08:00', '集中交易最近3个交易日有哪些变更']);
     expect(ask.code).toBe(0);
     expect(ask.stdout).toContain('CAB-20261120-003');
     expect(ask.stdout).not.toContain('CAB-20261116-002');
   });
 
-  it('moves the demo to a recent week so "now" has changes to show', () => {
+  it('moves the demo to a recent week so "now" has changes to show', async () => {
     const h = home();
-    expect(warroom(h, ['demo']).code).toBe(0);
-    const ask = warroom(h, ['ask', '--json', 'changes jzjy']);
+    expect((await warroom(h, ['demo'])).code).toBe(0);
+    const ask = await warroom(h, ['ask', '--json', 'changes jzjy']);
     expect(ask.code).toBe(0);
     const [reply] = JSON.parse(ask.stdout) as Array<{ sections?: Array<{ lines: string[] }> }>;
     expect(reply?.sections?.[0]?.lines.some((l) => l.includes('数据库连接池参数调整') || l.includes('连接池'))).toBe(true);
   });
 
-  it('rejects a malformed import naming the field, writes nothing, and then imports a good file idempotently', () => {
+  it('rejects a malformed import naming the field, writes nothing, and then imports a good file idempotently', async () => {
     const h = home();
     const dir = mkdtempSync(join(tmpdir(), 'warroom-imp-'));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ systems: [{ id: 'a', name: 'A' }], changes: [{ id: 'C1', title: 't', system: 'a', risk: 'extreme' }] }));
-    const r = warroom(h, ['import', bad]);
+    const r = await warroom(h, ['import', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('changes[0].risk');
-    const exported = JSON.parse(warroom(h, ['export']).stdout);
+    const exported = JSON.parse((await warroom(h, ['export'])).stdout);
     expect(exported.systems).toEqual([]);
 
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify({ systems: [{ id: 'a', name: 'A', tier: 'B' }] }));
-    expect(warroom(h, ['import', good]).stdout).toMatch(/systems\s+1 new, 0 updated, 0 unchanged/);
-    expect(warroom(h, ['import', good]).stdout).toMatch(/systems\s+0 new, 0 updated, 1 unchanged/);
+    expect((await warroom(h, ['import', good])).stdout).toMatch(/systems\s+1 new, 0 updated, 0 unchanged/);
+    expect((await warroom(h, ['import', good])).stdout).toMatch(/systems\s+0 new, 0 updated, 1 unchanged/);
   });
 
-  it('names a bad environment variable and exits 2', () => {
-    const r = warroom(home(), ['ask', 'help'], { WARROOM_PORT: 'abc' });
+  it('names a bad environment variable and exits 2', async () => {
+    const r = await warroom(home(), ['ask', 'help'], { WARROOM_PORT: 'abc' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('WARROOM_PORT');
   });
 
-  it('runs the terminal chat over piped input', () => {
+  it('the first command of the README: demo --chat answers in the terminal and serves the web chat beside it', async () => {
     const h = home();
-    warroom(h, ['demo', '--no-shift']);
+    const r = await warroom(h, ['demo', '--chat', '--as', 'songkai'], { WARROOM_PORT: '0' }, '集中交易最近3个交易日有哪些变更\n/incident declare P1 集中交易 开盘委托大量失败\n现在什么情况\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Web chat: http:\/\/127\.0\.0\.1:\d+\/chat\?as=songkai/);
+    expect(r.stdout).toMatch(/CAB-\d{8}-\d{3}/);
+    // Declared in the terminal, the room opens in the web chat.
+    expect(r.stdout).toMatch(/songkai 申报了 P1 故障 INC-\d{8}-\d{3}：开盘委托大量失败\n故障群：INC-\d{8}-\d{3} jzjy/);
+    expect(r.stdout).toContain('当前未解决的故障');
+  });
+
+  it('runs the terminal chat over piped input', async () => {
+    const h = home();
+    await warroom(h, ['demo', '--no-shift']);
     const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'chat', '--at', '2026-11-23T09:40:00+08:00'], {
       cwd: packageRoot,
       env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', WARROOM_HOME: h },
@@ -131,13 +153,13 @@ describe('warroom CLI', () => {
 });
 
 describe('warroom kb', () => {
-  it('ingests the shipped runbooks and answers `kb search --json` with the FPGA/MDGW runbook first', () => {
+  it('ingests the shipped runbooks and answers `kb search --json` with the FPGA/MDGW runbook first', async () => {
     const h = home();
-    const ingest = warroom(h, ['kb', 'ingest']);
+    const ingest = await warroom(h, ['kb', 'ingest']);
     expect(ingest.code).toBe(0);
     expect(ingest.stdout).toMatch(/Ingested \d+ file\(s\): \d+ runbook\(s\) stored, \d+ chunk\(s\), 0 unchanged, 0 removed, 0 error\(s\)/);
-    expect(warroom(h, ['kb', 'ingest']).stdout).toMatch(/0 runbook\(s\) stored, 0 chunk\(s\), \d+ unchanged/);
-    const r = warroom(h, ['kb', 'search', '行情卡跟交易所网关的连接断了', '--json']);
+    expect((await warroom(h, ['kb', 'ingest'])).stdout).toMatch(/0 runbook\(s\) stored, 0 chunk\(s\), \d+ unchanged/);
+    const r = await warroom(h, ['kb', 'search', '行情卡跟交易所网关的连接断了', '--json']);
     expect(r.code).toBe(0);
     const hits = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(Object.keys(hits[0]!).sort()).toEqual(['runbookId', 'score', 'section', 'source', 'text', 'title']);
@@ -146,7 +168,7 @@ describe('warroom kb', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warroom-batch-'));
     const batch = join(dir, 'q.txt');
     writeFileSync(batch, 'Redis 主从复制断了\n\ncertificate expired on the gateway\n');
-    const b = warroom(h, ['kb', 'search', '--batch', batch, '--top', '2']);
+    const b = await warroom(h, ['kb', 'search', '--batch', batch, '--top', '2']);
     const lines = b.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0]!)[0].runbookId).toBe('rb-redis-replication');
@@ -154,30 +176,30 @@ describe('warroom kb', () => {
     expect(JSON.parse(lines[1]!)).toHaveLength(2);
   });
 
-  it('reports a bad runbook by file and field and exits 1', () => {
+  it('reports a bad runbook by file and field and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'warroom-rb-'));
     writeFileSync(join(dir, 'bad.md'), '---\nid: rb-x\ntitle: X\nsystems: []\n---\n## A\ntext\n');
-    const r = warroom(home(), ['kb', 'ingest', dir]);
+    const r = await warroom(home(), ['kb', 'ingest', dir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('error: bad.md: front matter field "systems" must list at least one system id');
   });
 });
 
 describe('warroom localize', () => {
-  it('prints the card as JSON with the documented keys, culprit first', () => {
+  it('prints the card as JSON with the documented keys, culprit first', async () => {
     const h = home();
-    expect(warroom(h, ['demo', '--no-shift']).code).toBe(0);
-    const r = warroom(h, ['localize', '--system', 'jzjy', '--at', '2026-11-23T09:40:00+08:00', '--json']);
+    expect((await warroom(h, ['demo', '--no-shift'])).code).toBe(0);
+    const r = await warroom(h, ['localize', '--system', 'jzjy', '--at', '2026-11-23T09:40:00+08:00', '--json']);
     expect(r.code).toBe(0);
     const card = JSON.parse(r.stdout);
     for (const key of ['system', 'at', 'window', 'changes', 'changeEvents', 'alerts', 'health', 'similarIncidents', 'runbooks']) expect(card).toHaveProperty(key);
     expect(Object.keys(card.window)).toEqual(expect.arrayContaining(['from', 'to', 'tradingDays']));
     expect(Object.keys(card.changes[0]).sort()).toEqual(expect.arrayContaining(['id', 'title', 'system', 'score', 'reasons']));
     expect(card.changes[0].id).toBe('CAB-20261120-003');
-    const text = warroom(h, ['localize', '--system', '集中交易', '--at', '2026-11-23T09:40:00+08:00']);
+    const text = await warroom(h, ['localize', '--system', '集中交易', '--at', '2026-11-23T09:40:00+08:00']);
     expect(text.stdout).toContain('故障定位：集中交易');
-    expect(warroom(h, ['localize', '--system', 'nope']).stderr).toContain('No system matches "nope"');
-    const badTime = warroom(h, ['localize', '--system', 'jzjy', '--at', 'yesterday']);
+    expect((await warroom(h, ['localize', '--system', 'nope'])).stderr).toContain('No system matches "nope"');
+    const badTime = await warroom(h, ['localize', '--system', 'jzjy', '--at', 'yesterday']);
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toContain('--at "yesterday" is not a time.');
   });
