@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { App } from '../core/app.js';
 import { createBot, type Bot } from '../bot/bot.js';
 import { startIncidentTimers } from '../bot/incidents/timers.js';
+import { incidentPolicy } from '../bot/incidents/facts.js';
 import { connectPlatforms, type ConnectedPlatforms } from '../bot/platforms/connect.js';
 import { startHttpServer } from './http.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -19,6 +20,8 @@ export interface RunningWarroom {
  * metrics on one HTTP server, and the incident timers.
  */
 export async function startWarroom(app: App, options: { port: number; host?: string; redis?: Redis; timers?: boolean }): Promise<RunningWarroom> {
+  // A bad stage-limit or update-interval setting stops the start, not the first timer pass.
+  incidentPolicy(app.config);
   const bot = createBot(app);
   const platforms = connectPlatforms(bot, app.config, app.logger);
   const http = await startHttpServer(app, {

@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../core/app.js';
-import { createApp } from '../../core/app.js';
 import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
-import { loadDemo } from '../../db/demo.js';
-import { shippedRunbooksDir } from '../../core/paths.js';
-import { ingestRunbooks } from '../../knowledge/ingest.js';
 import { runIncidentTimers } from '../../bot/incidents/timers.js';
 import { parseStageLimits, parseUpdateIntervals } from '../../bot/incidents/policy.js';
+import { incidentPolicy } from '../../bot/incidents/facts.js';
 import { matchStatusQuestion } from '../../bot/incidents/status.js';
 import type { OutgoingMessage } from '../../bot/messages.js';
 import { renderText } from '../../bot/render/text.js';
 import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
-import { DEMO_NOW } from '../helpers/app.js';
+import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 
 interface Seen {
@@ -64,9 +60,7 @@ describe('incident process (local web chat)', () => {
 
   beforeAll(async () => {
     db = await createTestPglite();
-    app = await createApp(loadConfig({ WARROOM_HOME: '/nonexistent', WARROOM_ALERT_MIN_SEVERITY: 'critical' }), { db, logger: createLogger('silent'), clock: () => clock });
-    await loadDemo(db, app.calendar, { shift: false });
-    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    app = await createDemoApp(db, { env: { WARROOM_ALERT_MIN_SEVERITY: 'critical' }, clock: () => clock });
     warroom = await startWarroom(app, { port: 0, timers: false });
     base = `http://127.0.0.1:${warroom.port}`;
     expect(warroom.platforms.names).toEqual(['local']);
@@ -81,7 +75,8 @@ describe('incident process (local web chat)', () => {
     expect(() => parseStageLimits('P0=5/15/30')).toThrow(/P1, P2, P3/);
     expect(() => parseStageLimits('P0=30/15/5,P1=1/2/3,P2=1/2/3,P3=1/2/3')).toThrow(/must not decrease/);
     expect(parseUpdateIntervals('P0=15,P1=30,P2=60,P3=0').P3).toBe(0);
-    expect(() => loadConfig({ WARROOM_STAGE_LIMITS: 'soon' })).not.toThrow(); // checked where used
+    // Checked when the server starts, before anything listens.
+    expect(() => incidentPolicy(loadConfig({ WARROOM_STAGE_LIMITS: 'soon' }))).toThrow(/WARROOM_STAGE_LIMITS: cannot read "soon"/);
     expect(matchStatusQuestion('现在什么情况？')).toEqual({ kind: 'open' });
     expect(matchStatusQuestion('status INC-20261123-002')).toEqual({ kind: 'one', id: 'INC-20261123-002' });
     expect(matchStatusQuestion('今天有哪些故障，影响多大?')).toEqual({ kind: 'today' });

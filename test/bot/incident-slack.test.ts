@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../core/app.js';
-import { createApp } from '../../core/app.js';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
-import { loadDemo } from '../../db/demo.js';
-import { shippedRunbooksDir } from '../../core/paths.js';
-import { ingestRunbooks } from '../../knowledge/ingest.js';
 import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
-import { DEMO_NOW } from '../helpers/app.js';
+import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { appMentionEvent, reactionAddedEvent, blockActionsBody, eventCallbackBody, postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';
 
@@ -39,16 +33,15 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
     standin.addChannel({ id: 'C0MANAGERS', name: 'managers' });
     standin.addChannel({ id: STATUS, name: 'incident-status' });
     db = await createTestPglite();
-    const config = loadConfig({
-      WARROOM_HOME: '/nonexistent',
-      SLACK_BOT_TOKEN: standin.token,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: standin.url,
-      SLACK_STATUS_CHANNEL: STATUS,
+    app = await createDemoApp(db, {
+      env: {
+        SLACK_BOT_TOKEN: standin.token,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: standin.url,
+        SLACK_STATUS_CHANNEL: STATUS,
+      },
+      clock: () => clock,
     });
-    app = await createApp(config, { db, logger: createLogger('silent'), clock: () => clock });
-    await loadDemo(db, app.calendar, { shift: false });
-    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
     for (const p of await db.query<{ id: string; slack: string }>('SELECT id, slack FROM people WHERE slack IS NOT NULL')) slackOf.set(p.id, p.slack);
     warroom = await startWarroom(app, { port: 0, timers: false });
     url = `http://127.0.0.1:${warroom.port}/slack/events`;

@@ -1,18 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../core/app.js';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
-import { shippedRunbooksDir } from '../../core/paths.js';
+import type { App } from '../../core/app.js';
 import type { Db } from '../../db/db.js';
-import { loadDemo } from '../../db/demo.js';
-import { ingestRunbooks } from '../../knowledge/ingest.js';
 import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
-import { DEMO_NOW } from '../helpers/app.js';
+import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
+import { expectScreenshotAndLocalOnly, hasChromium, launchChromium, requireChromium } from '../helpers/chromium.js';
 
 /**
  * The incident flow in the local web chat, as its users see it in a real browser: Debian's
@@ -21,20 +17,7 @@ import { createTestPglite } from '../helpers/db.js';
  * `scripts/test-all.sh` installs Chromium and sets WARROOM_INTEGRATION=1, so there a missing browser
  * fails; elsewhere the test is skipped with a message.
  */
-const executablePath = process.env.WARROOM_CHROMIUM ?? '/usr/bin/chromium';
-const hasChromium = existsSync(executablePath);
-const required = process.env.WARROOM_INTEGRATION === '1';
-if (!hasChromium && !required) {
-  console.warn(`incident web chat browser test skipped: no Chromium at ${executablePath} (apt-get install chromium, or set WARROOM_CHROMIUM)`);
-}
-
-if (!hasChromium && required) {
-  describe('incident flow in the web chat, in headless Chromium', () => {
-    it('has a Chromium to run in', () => {
-      throw new Error(`WARROOM_INTEGRATION=1 but there is no Chromium at ${executablePath}: install Debian's chromium package (scripts/test-all.sh does)`);
-    });
-  });
-}
+requireChromium('incident flow in the web chat, in headless Chromium');
 
 const INCIDENT_ID = /INC-20261123-\d{3}/;
 /** Long enough for the declaration (localization card, runbook search) on a slow machine. */
@@ -96,17 +79,11 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
     tmp = mkdtempSync(join(tmpdir(), 'warroom-incident-web-'));
     db = await createTestPglite();
     // No Slack or WeCom configured: the local web chat is the platform (WARROOM_WEB_CHAT=auto).
-    const config = loadConfig({ WARROOM_HOME: '/nonexistent' });
-    app = await createApp(config, { db, logger: createLogger('silent'), clock: () => clock });
-    await loadDemo(db, app.calendar, { shift: false });
-    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    app = await createDemoApp(db, { clock: () => clock });
     warroom = await startWarroom(app, { port: 0, host: '127.0.0.1', timers: false });
     expect(warroom.platforms.names).toEqual(['local']);
     base = `http://127.0.0.1:${warroom.port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -253,10 +230,6 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
     await field(pinnedCard(page), '状态').filter({ hasText: /^已定位$/ }).waitFor();
     const file = join(tmp!, 'incident-web-xieping.png');
     await page.screenshot({ path: file, fullPage: true });
-    const png = readFileSync(file);
-    expect(png.length).toBeGreaterThan(5000);
-    expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
-    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'))).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expectScreenshotAndLocalOnly(file, requests, base, pageErrors);
   });
 });

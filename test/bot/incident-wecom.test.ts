@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../core/app.js';
-import { createApp } from '../../core/app.js';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
-import { loadDemo } from '../../db/demo.js';
 import { decodeButtonKey } from '../../bot/render/wecom.js';
 import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
-import { DEMO_NOW } from '../helpers/app.js';
+import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { encryptCallback, startWeComStandin, templateCardEventXml, textMessageXml, WECOM_SAMPLE, type WeComStandin } from '../helpers/wecom-standin.js';
 
@@ -44,18 +40,18 @@ describe('incident flow on WeCom (encrypted callbacks, stand-in API)', () => {
     // The status group chat exists before Warroom starts (made once by an admin).
     standin.chats.set(STATUS_CHAT, { name: '故障通报', owner: 'yangguang', userlist: ['yangguang', 'qianyu', 'zhangwei'] });
     db = await createTestPglite();
-    const config = loadConfig({
-      WARROOM_HOME: '/nonexistent',
-      WECOM_CORP_ID: WECOM_SAMPLE.corpId,
-      WECOM_AGENT_ID: '1000002',
-      WECOM_SECRET: standin.secret,
-      WECOM_TOKEN: WECOM_SAMPLE.token,
-      WECOM_AES_KEY: WECOM_SAMPLE.aesKey,
-      WECOM_API_URL: standin.url,
-      WECOM_STATUS_CHAT: STATUS_CHAT,
+    app = await createDemoApp(db, {
+      runbooks: false,
+      env: {
+        WECOM_CORP_ID: WECOM_SAMPLE.corpId,
+        WECOM_AGENT_ID: '1000002',
+        WECOM_SECRET: standin.secret,
+        WECOM_TOKEN: WECOM_SAMPLE.token,
+        WECOM_AES_KEY: WECOM_SAMPLE.aesKey,
+        WECOM_API_URL: standin.url,
+        WECOM_STATUS_CHAT: STATUS_CHAT,
+      },
     });
-    app = await createApp(config, { db, logger: createLogger('silent'), clock: () => DEMO_NOW });
-    await loadDemo(db, app.calendar, { shift: false });
     for (const p of await db.query<{ id: string; wecom: string }>('SELECT id, wecom FROM people WHERE wecom IS NOT NULL')) wecomOf.set(p.id, p.wecom);
     warroom = await startWarroom(app, { port: 0, timers: false });
     url = `http://127.0.0.1:${warroom.port}/wecom/callback`;

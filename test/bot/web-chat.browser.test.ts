@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachPlatform, createBot, type Bot } from '../../bot/bot.js';
 import { createLocalChatPlatform, type LocalChat } from '../../bot/platforms/local.js';
@@ -10,26 +10,14 @@ import type { App } from '../../core/app.js';
 import { startHttpServer } from '../../server/http.js';
 import { createDemoApp } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
+import { expectScreenshotAndLocalOnly, hasChromium, launchChromium, requireChromium } from '../helpers/chromium.js';
 
 /**
  * The web chat in a real browser: Debian's `chromium` driven by playwright-core (no browser download).
  * `scripts/test-all.sh` installs it and sets WARROOM_INTEGRATION=1, so there a missing browser fails;
  * elsewhere the test is skipped with a message.
  */
-const executablePath = process.env.WARROOM_CHROMIUM ?? '/usr/bin/chromium';
-const hasChromium = existsSync(executablePath);
-const required = process.env.WARROOM_INTEGRATION === '1';
-if (!hasChromium && !required) {
-  console.warn(`web chat browser test skipped: no Chromium at ${executablePath} (apt-get install chromium, or set WARROOM_CHROMIUM)`);
-}
-
-if (!hasChromium && required) {
-  describe('web chat in headless Chromium', () => {
-    it('has a Chromium to run in', () => {
-      throw new Error(`WARROOM_INTEGRATION=1 but there is no Chromium at ${executablePath}: install Debian's chromium package (scripts/test-all.sh does)`);
-    });
-  });
-}
+requireChromium('web chat in headless Chromium');
 
 describe.skipIf(!hasChromium)('web chat in headless Chromium', () => {
   let app: App | undefined;
@@ -60,10 +48,7 @@ describe.skipIf(!hasChromium)('web chat in headless Chromium', () => {
     attachPlatform(bot, chat.platform);
     server = await startHttpServer(app, { port: 0, routes: chat.routes });
     base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
     page = await context.newPage();
     page.on('request', (r) => requests.push(r.url()));
@@ -171,10 +156,6 @@ describe.skipIf(!hasChromium)('web chat in headless Chromium', () => {
     await card('pressed ack INC-7').waitFor();
     const file = join(tmp!, 'web-chat.png');
     await page.screenshot({ path: file, fullPage: true });
-    const png = readFileSync(file);
-    expect(png.length).toBeGreaterThan(5000);
-    expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
-    expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:'))).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expectScreenshotAndLocalOnly(file, requests, base, pageErrors);
   });
 });

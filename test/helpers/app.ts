@@ -14,16 +14,25 @@ import { renderText } from '../../bot/render/text.js';
 /** The demo's "current" moment: Monday 2026-11-23, ten minutes after the open. */
 export const DEMO_NOW = new Date('2026-11-23T09:40:00+08:00');
 
-export async function createTestApp(db: Db, options: { now?: Date; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
-  const config = loadConfig({ WARROOM_HOME: '/nonexistent', ...(options.env ?? {}) });
-  const now = options.now ?? DEMO_NOW;
-  return createApp(config, { db, logger: createLogger('silent'), clock: () => now });
+export interface TestAppOptions {
+  now?: Date;
+  /** A clock the test moves (overrides `now`). */
+  clock?: () => Date;
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function createDemoApp(db: Db, now: Date = DEMO_NOW): Promise<App> {
-  const app = await createTestApp(db, { now });
+export async function createTestApp(db: Db, options: TestAppOptions = {}): Promise<App> {
+  const config = loadConfig({ WARROOM_HOME: '/nonexistent', ...(options.env ?? {}) });
+  const now = options.now ?? DEMO_NOW;
+  return createApp(config, { db, logger: createLogger('silent'), clock: options.clock ?? (() => now) });
+}
+
+/** The demo data (dates as written) and, unless `runbooks: false`, the shipped runbooks. */
+export async function createDemoApp(db: Db, options: Date | (TestAppOptions & { runbooks?: boolean }) = DEMO_NOW): Promise<App> {
+  const o = options instanceof Date ? { now: options } : options;
+  const app = await createTestApp(db, o);
   await loadDemo(db, app.calendar, { shift: false });
-  await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+  if (o.runbooks !== false) await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
   return app;
 }
 
