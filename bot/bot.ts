@@ -3,8 +3,8 @@ import { errorMessage, isWarroomError } from '../core/errors.js';
 import { actorOf, handleMessage, splitArgs } from './conversation.js';
 import { declareFromAlert, primaryPlatform } from './incidents/alerts.js';
 import { runIncidentAction, runIncidentCommand, type IncidentContext } from './incidents/commands.js';
-import { langOf, noteResponse, recordFact } from './incidents/flows.js';
-import { getIncident, incidentOfRoom } from './incidents/store.js';
+import { noteResponse, recordFact } from './incidents/flows.js';
+import { getIncident, incidentOfRoom, langOf } from './incidents/store.js';
 import { ACTIONS } from './incidents/views.js';
 import { detectLang, t, type Lang, type Platform } from './messages.js';
 import type { BotReply, ChatEvent, ChatPlatform } from './platforms/platform.js';
@@ -39,17 +39,16 @@ export function attachPlatform(bot: Bot, platform: ChatPlatform): void {
 const INCIDENT_PREFIX = /^[/!]?incident(\s+|$)/i;
 const DECLARE_PREFIX = /^(申报故障|故障申报)(\s+|$)/;
 
-/** Words of the /incident vocabulary: they say nothing about the language of the person typing them. */
-const COMMAND_WORDS = /^(declare|role|status|severity|sev|update|draft|note|impact|cause|followup|resolve|timeline|postmortem|help|ic|comms|ops|scribe|commander|me|self|investigating|identified|mitigated|resolved|p[0-3]|inc-[\d-]+|<@[^>]+>|@\S+|[a-z]+\d*)$/i;
-
 /**
- * The reply language of an incident command: Chinese text decides by itself; a bare command
- * ("/incident role scribe me") follows the incident's language in its room; English prose is English.
+ * The reply language of an incident command: Chinese text decides by itself; a short command
+ * ("/incident role scribe me", up to three words after the subcommand, which are command words and
+ * names) follows the incident's language in its room; English prose is English.
  */
 export function commandLang(text: string, roomLang: Lang | undefined): Lang {
   if (/[\u3400-\u9fff]/.test(text)) return detectLang(text.replace(/^\S+\s*/, '') || text);
   const words = text.split(/\s+/).slice(1).filter(Boolean);
-  const prose = words.filter((w) => /^[A-Za-z][A-Za-z'’-]*[.,!?]?$/.test(w) && !(COMMAND_WORDS.test(w) && words.length <= 3));
+  const short = words.length <= 3;
+  const prose = words.filter((w) => /^[A-Za-z][A-Za-z'’-]*[.,!?]?$/.test(w) && !(short && /^[a-z]+$/i.test(w)));
   if (prose.length >= 2) return 'en';
   return roomLang ?? 'en';
 }

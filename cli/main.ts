@@ -18,8 +18,7 @@ import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption, reportError, withApp } from './run.js';
 import { startServer } from './start.js';
 import { startWarroom } from '../server/warroom.js';
-import { draftPostmortem } from '../bot/incidents/postmortem.js';
-import { langOf } from '../bot/incidents/flows.js';
+import { postmortemOf } from '../bot/incidents/postmortem.js';
 import { requireIncident } from '../bot/incidents/store.js';
 
 const program = new Command();
@@ -178,9 +177,7 @@ program
   .argument('<incident>', 'incident id, e.g. INC-20261123-001')
   .action(async (id: string) => {
     await withApp(async (app) => {
-      const incident = await requireIncident(app.db, id);
-      const name = (await app.db.query<{ name: string }>('SELECT name FROM systems WHERE id = $1', [incident.system]))[0]?.name ?? incident.system;
-      process.stdout.write(incident.postmortem ?? (await draftPostmortem(app.db, incident, name, langOf(incident), app.config.WARROOM_TIMEZONE)));
+      process.stdout.write(await postmortemOf(app.db, await requireIncident(app.db, id), app.config.WARROOM_TIMEZONE));
     });
   });
 

@@ -134,7 +134,7 @@ export async function ingestAlert(bot: Bot, a: IncomingAlert): Promise<AlertOutc
   const rank = alertRank(a.severity);
   const threshold = alertRank(app.config.WARROOM_ALERT_MIN_SEVERITY);
   if (rank >= threshold) {
-    const already = (await openIncidents(app.db)).find((i) => i.system === system.id);
+    const [already] = await openIncidents(app.db, system.id);
     if (already) {
       await app.db.query('UPDATE alerts SET incident_id = $2 WHERE id = $1', [stored.id, already.id]);
       await addTimeline(app.db, already.id, { at: now, actor: 'alerting', kind: 'alert', text: `${a.severity} ${a.title}`, data: { alert: stored.id, fingerprint } });

@@ -9,17 +9,16 @@ import {
   changeSeverity,
   changeStatus,
   draftUpdateFor,
-  langOf,
   postStatusUpdate,
   recordFact,
   resolveIncident,
   wasAnnounced,
   type Actor,
 } from './flows.js';
-import { parseRole, parseSeverity, parseStatus, roleLabel, type Severity } from './policy.js';
-import { draftPostmortem } from './postmortem.js';
+import { parseRole, parseSeverity, parseStatus, type Severity } from './policy.js';
+import { postmortemOf } from './postmortem.js';
 import { answerStatus } from './status.js';
-import { findPerson, incidentOfRoom, openIncidents, requireIncident, timelineOf, type IncidentRow } from './store.js';
+import { findPerson, incidentOfRoom, openIncidentsHeldBy, requireIncident, timelineOf, type IncidentRow } from './store.js';
 import { ACTIONS, timelineView } from './views.js';
 
 export interface IncidentContext {
@@ -93,11 +92,7 @@ async function targetIncident(ctx: IncidentContext, args: string[]): Promise<{ i
   if (idx >= 0) return { incident: await requireIncident(ctx.bot.app.db, args[idx]!), rest: args.filter((_, i) => i !== idx) };
   const here = await incidentOfRoom(ctx.bot.app.db, ctx.platformName, ctx.roomId);
   if (here) return { incident: here, rest: args };
-  const mine = [];
-  for (const i of await openIncidents(ctx.bot.app.db)) {
-    const rows = await ctx.bot.app.db.query('SELECT 1 FROM incident_roles WHERE incident_id = $1 AND person = $2', [i.id, ctx.actor.id]);
-    if (rows.length) mine.push(i);
-  }
+  const mine = await openIncidentsHeldBy(ctx.bot.app.db, ctx.actor.id);
   if (mine.length === 1) return { incident: mine[0]!, rest: args };
   const lang = ctx.actor.lang;
   throw new WarroomError('which_incident', t(lang, '这里不是故障群，请在命令中写上故障号（INC-…）。', 'This is not an incident room: name the incident (INC-…) in the command.'), {
@@ -211,8 +206,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
     }
     case 'postmortem': {
       const { incident } = await targetIncident(ctx, rest);
-      const name = (await bot.app.db.query<{ name: string }>('SELECT name FROM systems WHERE id = $1', [incident.system]))[0]?.name ?? incident.system;
-      const text = incident.postmortem ?? (await draftPostmortem(bot.app.db, incident, name, langOf(incident), bot.app.config.WARROOM_TIMEZONE));
+      const text = await postmortemOf(bot.app.db, incident, bot.app.config.WARROOM_TIMEZONE);
       return [reply({ lang, title: t(lang, `${incident.id} 复盘草稿`, `${incident.id} postmortem draft`), text }, true)];
     }
   }
@@ -263,4 +257,3 @@ export async function runIncidentAction(ctx: IncidentContext, actionId: string, 
   }
 }
 
-export { roleLabel };

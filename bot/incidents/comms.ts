@@ -36,15 +36,9 @@ export function draftStatusUpdate(f: IncidentFacts, systemName: string, timeline
   }
   if (i.root_cause) lines.push(t(lang, `初步原因：${i.root_cause}`, `Likely cause: ${i.root_cause}`));
   if (f.nextUpdateDue && i.status !== 'resolved') {
-    const next = new Date(Math.max(f.nextUpdateDue.getTime(), now.getTime()) + (f.nextUpdateDue <= now ? intervalMs(f) : 0));
+    // An update that is due now is this one: the next comes one interval after it.
+    const next = f.nextUpdateDue > now ? f.nextUpdateDue : new Date(now.getTime() + f.updateInterval * 60000);
     lines.push(t(lang, `下次通报：${when(next)} 前`, `Next update: by ${when(next)}`));
   }
   return lines.join('\n');
-}
-
-function intervalMs(f: IncidentFacts): number {
-  const opened = f.incident.opened_at.getTime();
-  const due = f.nextUpdateDue?.getTime() ?? opened;
-  const from = f.lastUpdate?.posted_at?.getTime() ?? opened;
-  return Math.max(0, due - from);
 }

@@ -203,5 +203,3 @@ function unique<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
 
-export type { PersonRow };
-export { rolesOf };

@@ -35,6 +35,8 @@ export interface IncidentFacts {
   lastUpdate: UpdateRow | null;
   /** When the next status update is due (null when none is expected). */
   nextUpdateDue: Date | null;
+  /** Minutes between status updates at this severity (0 = none). */
+  updateInterval: number;
 }
 
 export function minutesBetween(from: Date, to: Date): number {
@@ -68,5 +70,6 @@ export async function incidentFacts(db: Queryable, incident: IncidentRow, now: D
     stageMinutes,
     lastUpdate,
     nextUpdateDue,
+    updateInterval: interval,
   };
 }

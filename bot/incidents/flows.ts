@@ -10,6 +10,7 @@ import { draftPostmortem } from './postmortem.js';
 import {
   addTimeline,
   getIncident,
+  langOf,
   insertUpdate,
   markStage,
   messagesOf,
@@ -18,6 +19,7 @@ import {
   requireIncident,
   rolesOf,
   setRole,
+  systemNameOf,
   timelineOf,
   updateIncident,
   type IncidentRow,
@@ -74,15 +76,6 @@ export async function noteResponse(app: App, incident: IncidentRow, actor: strin
   }
 }
 
-export function langOf(incident: IncidentRow): Lang {
-  return incident.extra.lang === 'en' ? 'en' : 'zh';
-}
-
-async function systemName(app: App, id: string): Promise<string> {
-  const rows = await app.db.query<{ name: string }>('SELECT name FROM systems WHERE id = $1', [id]);
-  return rows[0]?.name ?? id;
-}
-
 /** Re-render the pinned card(s) and topic with the incident's current state. Failures are logged, not thrown. */
 export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise<void> {
   const app = bot.app;
@@ -90,7 +83,7 @@ export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise
   if (!incident) return;
   const lang = langOf(incident);
   const facts = await incidentFacts(app.db, incident, app.clock(), incidentPolicy(app.config));
-  const name = await systemName(app, incident.system);
+  const name = await systemNameOf(app.db, incident.system);
   const card = incidentCardView(facts, incident.extra.card as LocalizationCard | undefined, name, lang, app.config.WARROOM_TIMEZONE);
   for (const ref of await messagesOf(app.db, incident.id, 'card')) {
     const platform = bot.platforms.get(ref.platform);
@@ -253,7 +246,7 @@ export async function draftUpdateFor(bot: Bot, incidentId: string, lang: Lang): 
   const incident = await requireIncident(app.db, incidentId);
   const now = app.clock();
   const facts = await incidentFacts(app.db, incident, now, incidentPolicy(app.config));
-  const text = draftStatusUpdate(facts, await systemName(app, incident.system), await timelineOf(app.db, incident.id), langOf(incident), app.config.WARROOM_TIMEZONE, now);
+  const text = draftStatusUpdate(facts, await systemNameOf(app.db, incident.system), await timelineOf(app.db, incident.id), langOf(incident), app.config.WARROOM_TIMEZONE, now);
   const draftId = await insertUpdate(app.db, incident.id, { status: 'drafted', text, at: now });
   return {
     draftId,
@@ -282,7 +275,7 @@ export async function resolveIncident(bot: Bot, incidentId: string, actor: Actor
   await appendAudit(app.db, { actor: actor.id, action: 'incident.resolve', target: incident.id, outcome: 'ok' });
   const resolved = (await getIncident(app.db, incident.id))!;
   const lang = langOf(resolved);
-  const name = await systemName(app, resolved.system);
+  const name = await systemNameOf(app.db, resolved.system);
   const postmortem = await draftPostmortem(app.db, resolved, name, lang, app.config.WARROOM_TIMEZONE);
   await updateIncident(app.db, incident.id, { postmortem });
   const minutes = Math.round((now.getTime() - resolved.opened_at.getTime()) / 60000);

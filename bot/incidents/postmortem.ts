@@ -3,7 +3,7 @@ import { formatZoned } from '../../core/time.js';
 import { t, type Lang } from '../messages.js';
 import { minutesBetween } from './facts.js';
 import { roleLabel, STAGES, stageLabel } from './policy.js';
-import { rolesOf, timelineOf, type IncidentRow } from './store.js';
+import { langOf, rolesOf, systemNameOf, timelineOf, type IncidentRow } from './store.js';
 
 type ActionRow = {
   id: string;
@@ -73,4 +73,10 @@ export async function draftPostmortem(db: Queryable, incident: IncidentRow, syst
   out.push('', `## ${t(lang, '后续改进', 'Follow-ups')}`);
   out.push(...(followUps.length ? followUps.map((r) => `- [ ] ${r.text} (${r.actor ?? ''})`) : [t(lang, '- [ ] （在故障群用 `/incident followup <内容>` 记录）', '- [ ] (record them in the room with `/incident followup <text>`)')]));
   return `${out.join('\n')}\n`;
+}
+
+/** The postmortem as stored at resolve, or drafted now for an incident still open. */
+export async function postmortemOf(db: Queryable, incident: IncidentRow, timeZone: string): Promise<string> {
+  if (incident.postmortem) return incident.postmortem;
+  return draftPostmortem(db, incident, await systemNameOf(db, incident.system), langOf(incident), timeZone);
 }

@@ -1,7 +1,7 @@
-import type { Db, Queryable } from '../../db/db.js';
+import type { Queryable } from '../../db/db.js';
 import { localParts } from '../../core/time.js';
 import { WarroomError } from '../../core/errors.js';
-import type { Platform } from '../messages.js';
+import type { Lang, Platform } from '../messages.js';
 import type { MessageRef, RoomRef } from '../platforms/platform.js';
 import type { Role, Severity, Stage, Status } from './policy.js';
 
@@ -44,6 +44,11 @@ export type TimelineRow = {
   text: string;
   data: Record<string, unknown>;
 };
+
+/** The language the incident was declared in; its room, card and postmortem use it. */
+export function langOf(incident: IncidentRow): Lang {
+  return incident.extra.lang === 'en' ? 'en' : 'zh';
+}
 
 const COLUMNS = 'id, title, system, severity, status, opened_at, resolved_at, summary, impact, root_cause, resolution, change_ids, stages, room, extra, declared_by, postmortem, updated_at';
 
@@ -92,8 +97,28 @@ export async function incidentOfRoom(db: Queryable, platform: Platform, roomId: 
   return rows[0];
 }
 
-export async function openIncidents(db: Queryable): Promise<IncidentRow[]> {
-  return db.query<IncidentRow>(`SELECT ${COLUMNS} FROM incidents WHERE status <> 'resolved' AND resolved_at IS NULL ORDER BY severity, opened_at`);
+/** Open incidents, most severe first; only one system's when `system` is given. */
+export async function openIncidents(db: Queryable, system?: string): Promise<IncidentRow[]> {
+  return db.query<IncidentRow>(
+    `SELECT ${COLUMNS} FROM incidents WHERE status <> 'resolved' AND resolved_at IS NULL AND ($1::text IS NULL OR system = $1) ORDER BY severity, opened_at`,
+    [system ?? null],
+  );
+}
+
+/** Open incidents in which this person holds a role. */
+export async function openIncidentsHeldBy(db: Queryable, person: string): Promise<IncidentRow[]> {
+  return db.query<IncidentRow>(
+    `SELECT ${COLUMNS} FROM incidents i
+      WHERE status <> 'resolved' AND resolved_at IS NULL AND EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.person = $1)
+      ORDER BY severity, opened_at`,
+    [person],
+  );
+}
+
+/** A system's display name (its id when the system is unknown). */
+export async function systemNameOf(db: Queryable, id: string): Promise<string> {
+  const rows = await db.query<{ name: string }>('SELECT name FROM systems WHERE id = $1', [id]);
+  return rows[0]?.name ?? id;
 }
 
 /** Incidents opened, or still open, during a local day. */
@@ -277,4 +302,3 @@ export async function oncallAt(db: Queryable, systems: string[], at: Date): Prom
   );
 }
 
-export type { Db };

@@ -3,10 +3,13 @@ import { formatShort } from '../../core/time.js';
 import type { Bot } from '../bot.js';
 import { t } from '../messages.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
-import { draftUpdateFor, langOf } from './flows.js';
-import { addTimeline, claimNudge, openIncidents, peopleByIds, recordMessage } from './store.js';
+import { draftUpdateFor } from './flows.js';
+import { addTimeline, claimNudge, langOf, openIncidents, recordMessage, type RoleRow } from './store.js';
 import { nudgeView, personLabel } from './views.js';
 import type { Stage } from './policy.js';
+
+/** A role row carries the person's platform ids already. */
+const personOf = (r: RoleRow) => ({ id: r.person, slack: r.slack, wecom: r.wecom });
 
 export interface TimerRun {
   nudged: Array<{ incident: string; stage: Stage }>;
@@ -37,8 +40,7 @@ export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
         if (platform && room) {
           const ref = await platform.post({ platform: room.platform, id: room.id }, message);
           await recordMessage(app.db, incident.id, 'nudge', ref);
-          const [person] = commander ? await peopleByIds(app.db, [commander.person]) : [];
-          const uid = person ? platform.userIdOf(person) : undefined;
+          const uid = commander ? platform.userIdOf(personOf(commander)) : undefined;
           if (uid) await platform.sendDirect(uid, message);
         }
         await addTimeline(app.db, incident.id, { at: now, actor: 'warroom', kind: 'nudge', text: message.title ?? 'nudge', data: { stage: facts.stage, elapsed: facts.elapsedMinutes, limit: facts.stageLimit } });
@@ -49,8 +51,7 @@ export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
         const { draftId, message } = await draftUpdateFor(bot, incident.id, lang);
         let to: string | null = null;
         if (platform && room && commsLead) {
-          const [person] = await peopleByIds(app.db, [commsLead.person]);
-          const uid = person ? platform.userIdOf(person) : undefined;
+          const uid = platform.userIdOf(personOf(commsLead));
           if (uid) {
             const ref = await platform.sendDirect(uid, message);
             await recordMessage(app.db, incident.id, 'draft', ref);
