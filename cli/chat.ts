@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { App } from '../core/app.js';
 import { createBot, type Bot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
+import { formatShort } from '../core/time.js';
 
 /**
  * The terminal chat: the same pipeline as Slack and WeCom, one line in, the replies out.
@@ -12,7 +13,7 @@ export async function runTerminalChat(app: App, userId: string, bot: Bot = creat
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: interactive });
   if (interactive) {
     process.stdout.write('Warroom terminal chat. Type `help` / 帮助 for commands, `exit` to leave.\n');
-    rl.setPrompt('warroom> ');
+    rl.setPrompt(prompt(app));
     rl.prompt();
   }
   for await (const line of rl) {
@@ -22,7 +23,15 @@ export async function runTerminalChat(app: App, userId: string, bot: Bot = creat
       const replies = await bot.handle({ kind: 'message', platform: 'cli', userId, room: { platform: 'cli', id: 'terminal', kind: 'dm' }, text, at: app.clock() });
       for (const reply of replies) process.stdout.write(`${renderText(reply.message)}\n\n`);
     }
-    if (interactive) rl.prompt();
+    if (interactive) {
+      rl.setPrompt(prompt(app));
+      rl.prompt();
+    }
   }
   rl.close();
+}
+
+/** The prompt shows the demo clock, so nobody mistakes the story's moment for the real time. */
+function prompt(app: App): string {
+  return app.demoMoment ? `warroom [demo ${formatShort(app.clock(), app.config.WARROOM_TIMEZONE, 'en')}]> ` : 'warroom> ';
 }

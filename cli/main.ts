@@ -2,10 +2,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
+import { configuredClock } from '../core/app.js';
+import { loadConfig } from '../core/config.js';
 import { createBot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
 import { errorMessage, WarroomError } from '../core/errors.js';
 import { resolveFromCwd, shippedRunbooksDir } from '../core/paths.js';
+import { formatShort, formatZoned, runningClock } from '../core/time.js';
 import { verifyAuditChain } from '../db/audit.js';
 import { loadDemo } from '../db/demo.js';
 import { exportDocument, importJson, type ImportReport } from '../db/import.js';
@@ -111,42 +114,62 @@ program
 
 program
   .command('demo')
-  .description('load the demo data set (moved to a recent week so "last 3 trading days" has answers) and the shipped runbooks')
+  .description('load the demo data set (moved to a recent week) and the shipped runbooks; the chat answers as of the story\'s moment')
   .option('--chat', 'open the terminal chat afterwards (the web chat is served beside it)')
   .option('--serve', 'serve the web chat (and webhooks) afterwards, until Ctrl-C')
   .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
+  .option('--real-time', 'answer at the real time instead of the story\'s moment (the story\'s alerts and changes may then be out of range)')
   .option('--as <person>', 'who you are in the chat (a demo person id)', 'songkai')
-  .action(async (opts: { chat?: boolean; serve?: boolean; shift: boolean; as: string }) => {
-    await withApp(async (app) => {
-      const result = await loadDemo(app.db, app.calendar, { now: app.clock(), shift: opts.shift });
-      process.stdout.write(`Demo data loaded into ${app.db.description} (the "current" Monday is ${result.currentMonday}):\n`);
-      printImportReport(result.report);
-      printIngestReport(await ingestRunbooks(app.db, shippedRunbooksDir, app.embedder, { prune: true }));
-      if (opts.chat || opts.serve) {
-        // The web chat runs beside the terminal (same process, same embedded database).
-        const server = await startWarroom(app, { port: app.config.WARROOM_PORT, host: app.config.WARROOM_HOST }).catch((err: unknown) => {
-          process.stdout.write(`\n(web chat not started: ${errorMessage(err)}; set WARROOM_PORT to a free port to get it)\n`);
-          return undefined;
-        });
-        const base = server ? `http://${app.config.WARROOM_HOST}:${server.port}` : undefined;
-        if (server && base && server.platforms.names.includes('local')) process.stdout.write(`\nWeb chat: ${base}/chat?as=${encodeURIComponent(opts.as)} (incident rooms, cards and buttons)\n`);
-        else if (base) process.stdout.write(`\nServing ${base} with ${server!.platforms.names.join(', ')}\n`);
-        try {
-          if (opts.chat) {
-            process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');
-            await runTerminalChat(app, opts.as, server?.bot);
-          } else {
-            process.stdout.write('Press Ctrl-C to stop.\n');
-            await new Promise<void>((resolve) => {
-              process.once('SIGINT', () => resolve());
-              process.once('SIGTERM', () => resolve());
-            });
-          }
-        } finally {
-          await server?.close();
+  .action(async (opts: { chat?: boolean; serve?: boolean; shift: boolean; realTime?: boolean; as: string }) => {
+    // The demo tells one story: Monday morning, alerts firing after the open. Unless asked for real
+    // time, the app's clock starts at that moment and runs on, so the answers hold on any day.
+    const realClock = configuredClock(loadConfig());
+    let clock = realClock;
+    await withApp(
+      async (app) => {
+        const result = await loadDemo(app.db, app.calendar, { now: realClock(), shift: opts.shift });
+        const tz = app.config.WARROOM_TIMEZONE;
+        process.stdout.write(`Demo data loaded into ${app.db.description}${result.reused ? ' (updated in place: the store already held it)' : ''}:\n`);
+        printImportReport(result.report);
+        printIngestReport(await ingestRunbooks(app.db, shippedRunbooksDir, app.embedder, { prune: true }));
+        const moment = formatZoned(result.moment, tz);
+        if (opts.realTime) {
+          process.stdout.write(`\nAnswering at the real time. The story's moment is ${moment}: ask as of it with \`warroom ask --at ${moment} "…"\`.\n`);
+        } else {
+          clock = runningClock(result.moment);
+          app.demoMoment = result.moment;
+          process.stdout.write(
+            `\nDemo clock: ${formatShort(result.moment, tz, 'en')} (${tz}), the story's moment — 10 minutes after the open, alerts firing on 集中交易, nothing declared yet. ` +
+              `It runs on from there; --real-time answers at the real time.\nLater one-off questions as of the story: warroom ask --at ${moment} "…"\n`,
+          );
         }
-      }
-    });
+        if (opts.chat || opts.serve) {
+          // The web chat runs beside the terminal (same process, same embedded database).
+          const server = await startWarroom(app, { port: app.config.WARROOM_PORT, host: app.config.WARROOM_HOST }).catch((err: unknown) => {
+            process.stdout.write(`\n(web chat not started: ${errorMessage(err)}; set WARROOM_PORT to a free port to get it)\n`);
+            return undefined;
+          });
+          const base = server ? `http://${app.config.WARROOM_HOST}:${server.port}` : undefined;
+          if (server && base && server.platforms.names.includes('local')) process.stdout.write(`\nWeb chat: ${base}/chat?as=${encodeURIComponent(opts.as)} (incident rooms, cards and buttons)\n`);
+          else if (base) process.stdout.write(`\nServing ${base} with ${server!.platforms.names.join(', ')}\n`);
+          try {
+            if (opts.chat) {
+              process.stdout.write('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');
+              await runTerminalChat(app, opts.as, server?.bot);
+            } else {
+              process.stdout.write('Press Ctrl-C to stop.\n');
+              await new Promise<void>((resolve) => {
+                process.once('SIGINT', () => resolve());
+                process.once('SIGTERM', () => resolve());
+              });
+            }
+          } finally {
+            await server?.close();
+          }
+        }
+      },
+      { clock: () => clock() },
+    );
   });
 
 program

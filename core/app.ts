@@ -1,6 +1,7 @@
 import { TradingCalendar } from './calendar.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
+import { runningClock } from './time.js';
 import type { Db } from '../db/db.js';
 import { openDb } from '../db/open.js';
 import { createToolRegistry } from '../tools/index.js';
@@ -19,6 +20,8 @@ export interface App {
   embedder: Embedder;
   /** Now, as the app sees it; tests and replays pin it. */
   clock: () => Date;
+  /** Set by `warroom demo`: the clock runs on from the demo story's moment, not the real time (shown to users). */
+  demoMoment?: Date;
   close(): Promise<void>;
 }
 
@@ -39,16 +42,21 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     logger,
     tools: createToolRegistry(),
     embedder: createEmbedder(config),
-    clock: options.clock ?? (() => new Date()),
+    clock: options.clock ?? configuredClock(config),
     async close() {
       if (!options.db) await db.close();
     },
   };
-  const thisYear = String(new Date().getFullYear());
+  const thisYear = app.clock().toISOString().slice(0, 4);
   if (calendar.provisionalYears.has(thisYear) || !calendar.knownYears.has(thisYear)) {
     logger.warn({ year: thisYear }, 'the exchange holiday list for this year is provisional or missing; set WARROOM_HOLIDAYS_FILE');
   }
   return app;
+}
+
+/** The real clock, or one that starts at WARROOM_CLOCK and runs on from there. */
+export function configuredClock(config: Pick<Config, 'WARROOM_CLOCK'>): () => Date {
+  return config.WARROOM_CLOCK ? runningClock(new Date(config.WARROOM_CLOCK)) : () => new Date();
 }
 
 export function toolContext(app: App, actor: string, extra: Partial<ToolContext> = {}): ToolContext {

@@ -36,6 +36,8 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),
   WARROOM_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('text-embedding-3-small')),
+  /** Pretend the process started at this moment (ISO 8601 with offset); the clock runs on from it. For replays, demos and tests. */
+  WARROOM_CLOCK: z.preprocess(emptyToUndefined, z.string().datetime({ offset: true, message: 'must be ISO 8601 with an offset, e.g. 2026-11-23T09:40:00+08:00' }).optional()),
   WARROOM_CHANGE_WINDOW_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(30).default(3)),
 
   // Slack (enabled when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).
@@ -65,7 +67,7 @@ export const configSchema = z.object({
   WARROOM_WEB_CHAT: z.preprocess(emptyToUndefined, z.enum(['auto', 'on', 'off']).default('auto')),
   /** Alerts at or above this severity open an incident room (POST /api/alerts). */
   WARROOM_ALERT_MIN_SEVERITY: z.preprocess(emptyToUndefined, z.enum(['warning', 'minor', 'major', 'critical']).default('major')),
-  /** Stage limits in minutes from declaration, per severity: respond/localize/recover. */
+  /** Stage limits in minutes from the onset (the first alert, or declaration), per severity: respond/localize/recover. */
   WARROOM_STAGE_LIMITS: z.preprocess(emptyToUndefined, z.string().default('P0=5/15/30,P1=10/30/60,P2=30/120/240,P3=60/480/1440')),
   /** How often the communications lead gets a drafted status update, in minutes per severity (0 = never). */
   WARROOM_UPDATE_INTERVALS: z.preprocess(emptyToUndefined, z.string().default('P0=15,P1=30,P2=60,P3=0')),

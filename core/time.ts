@@ -95,3 +95,28 @@ export function formatShort(at: Date, timeZone: string, lang: 'zh' | 'en' = 'zh'
   const wd = lang === 'zh' ? ['周日', '周一', '周二', '周三', '周四', '周五', '周六'][p.weekday] : ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][p.weekday];
   return `${pad(p.month)}-${pad(p.day)} (${wd}) ${pad(p.hour)}:${pad(p.minute)}`;
 }
+
+/**
+ * A clock that starts at `start` and runs on with the real one: the demo answers as of its story's
+ * moment, and minutes still pass (stage timers, update reminders) as they would in a real incident.
+ */
+export function runningClock(start: Date, real: () => number = Date.now): () => Date {
+  const origin = real();
+  return () => new Date(start.getTime() + (real() - origin));
+}
+
+/**
+ * A moment someone typed relative to `now`: "09:25" (exchange time, today, or yesterday when that
+ * would be in the future) or ISO 8601 with an offset. Undefined when it is neither.
+ */
+export function parseTypedMoment(text: string, now: Date, timeZone: string): Date | undefined {
+  const hm = /^([01]?\d|2[0-3])[:：]([0-5]\d)$/.exec(text.trim());
+  if (hm) {
+    const today = localParts(now, timeZone).date;
+    const at = zonedTime(today, Number(hm[1]), Number(hm[2]), timeZone);
+    return at > now ? zonedTime(addDays(today, -1), Number(hm[1]), Number(hm[2]), timeZone) : at;
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text.trim())) return undefined;
+  const at = new Date(text.trim());
+  return Number.isNaN(at.getTime()) ? undefined : at;
+}

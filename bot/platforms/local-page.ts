@@ -10,7 +10,7 @@
  * room-members, not-joined-note, pinned, messages, message (data-message-id, data-author, data-private,
  * data-pinned), message-title, message-text, message-fields, message-field, message-section, message-context,
  * message-buttons, message-button (data-action-id, data-value, data-state), private-note, typing,
- * composer-input, send-button, composer-hint, hint, notice.
+ * composer-input, send-button, composer-hint, hint, notice, clock (data-demo).
  */
 
 export const chatPageHtml = String.raw`<!doctype html>
@@ -29,6 +29,7 @@ export const chatPageHtml = String.raw`<!doctype html>
   <label class="who">You are:
     <select id="person" data-testid="person-select" aria-label="Act as person"></select>
   </label>
+  <span id="clock" class="clock" data-testid="clock" title="Exchange time"></span>
   <span id="connection" class="conn" data-testid="connection" data-state="connecting" title="live updates">connecting…</span>
 </header>
 <div class="layout">
@@ -77,6 +78,8 @@ button, select, textarea { font: inherit; }
 .auth-note { font-weight: 400; font-size: 12px; margin-left: 8px; padding: 2px 8px; border-radius: 10px; background: #5c3b00; color: #ffe9b3; }
 .who select { margin-left: 6px; padding: 3px 6px; border-radius: 4px; border: 1px solid #4b5563; background: #fff; color: var(--text); }
 .conn { font-size: 12px; color: #cbd5e1; }
+.clock { font-size: 12px; color: #cbd5e1; }
+.clock[data-demo="true"] { color: #fde68a; }
 .conn[data-state="live"]::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: #22c55e; margin-right: 5px; }
 .conn[data-state="offline"] { color: #fca5a5; }
 .layout { flex: 1; display: flex; min-height: 0; }
@@ -216,8 +219,21 @@ export const chatPageJs = String.raw`'use strict';
     c.textContent = s === 'live' ? 'live' : s === 'offline' ? 'offline — reconnecting…' : 'connecting…';
   }
 
+  // --- clock -------------------------------------------------------------------------------
+  // The server's clock (exchange time); under "warroom demo" it is the story's clock, marked as such.
+  async function showClock() {
+    let c;
+    try { c = await request('GET', '/chat/api/clock'); } catch (err) { return; }
+    const node = byId('clock');
+    node.textContent = c.label;
+    node.title = c.title;
+    node.dataset.demo = String(c.demo);
+  }
+
   // --- people ------------------------------------------------------------------------------
   async function init() {
+    showClock();
+    setInterval(showClock, 30000);
     const sel = byId('person');
     let people = [];
     try { people = (await request('GET', '/chat/api/people')).people; } catch (err) { notice('Could not load people: ' + err.message); return; }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { errorMessage, isWarroomError, WarroomError } from '../../core/errors.js';
+import { formatShort, formatZoned } from '../../core/time.js';
 import type { Db, Queryable } from '../../db/db.js';
 import { sendJson, type Route, type RouteContext } from '../../server/http.js';
 import type { Bot } from '../bot.js';
@@ -603,6 +604,22 @@ export function createLocalChatPlatform(bot: Bot, options: LocalChatOptions = {}
     route('GET', '/chat/api/people', async ({ res }) => {
       const people = await db().query<Person>('SELECT id, name, roles FROM people ORDER BY id');
       sendJson(res, 200, { people: people.map((p) => ({ id: p.id, name: p.name, roles: p.roles })) });
+    }),
+
+    // The app's clock as the page should show it: exchange time, and whether it is the demo's story clock.
+    route('GET', '/chat/api/clock', async ({ res }) => {
+      const at = now();
+      const tz = bot.app.config.WARROOM_TIMEZONE;
+      const demo = bot.app.demoMoment !== undefined;
+      sendJson(res, 200, {
+        now: formatZoned(at, tz),
+        timeZone: tz,
+        demo,
+        label: demo ? `Demo clock · 演示时钟 ${formatShort(at, tz, 'zh')}` : `${formatShort(at, tz, 'zh')} (${tz})`,
+        title: demo
+          ? "The demo answers as of its story's moment (a Monday, 10 minutes after the open) and runs on from there; `warroom demo --real-time` uses the real time."
+          : 'Exchange time.',
+      });
     }),
 
     route('GET', '/chat/api/rooms', async (ctx) => {

@@ -158,6 +158,20 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     expect((await h.get('/chat/app.css')).headers.get('content-type')).toContain('text/css');
   });
 
+  it('shows the app\'s clock in exchange time, and marks the demo\'s story clock as such', async () => {
+    const real = await h.get('/chat/api/clock');
+    expect(real.body).toMatchObject({ now: '2026-11-23T09:40:00+08:00', demo: false, label: '11-23 (周一) 09:40 (Asia/Shanghai)' });
+    app.demoMoment = app.clock();
+    try {
+      const demo = await h.get('/chat/api/clock');
+      expect(demo.body).toMatchObject({ demo: true, label: 'Demo clock · 演示时钟 11-23 (周一) 09:40' });
+      expect(demo.body.title).toMatch(/--real-time/);
+    } finally {
+      delete app.demoMoment;
+    }
+    expect((await h.get('/chat')).text).toContain('data-testid="clock"');
+  });
+
   it('lists the people to act as, with names and roles', async () => {
     const r = await h.get('/chat/api/people');
     expect(r.body.people).toContainEqual({ id: 'songkai', name: '宋凯', roles: ['operations-lead', 'ops'] });
