@@ -16,11 +16,16 @@ import type { ToolRegistry } from '../tools/registry.js';
 export interface LocalizationCard {
   system: { id: string; name: string; upstream: string[]; downstream: string[] };
   at: string;
+  /** When the trouble began: the window, the alerts shown and the timing all count back from it. */
   onset: string | null;
+  /** Where the onset came from: given by the declarer, the first alert of the episode, or none (the time asked is used). */
+  onsetSource: 'given' | 'alert' | null;
+  /** The alert that marks the onset, when it came from one. */
+  onsetAlert: string | null;
   window: { from: string; to: string; tradingDays: string[] };
   changes: Array<{ id: string; title: string; system: string; risk: string | null; plannedStart: string | null; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
   changeEvents: Array<{ id: string; at: string; system: string; operator: string; action: string; object: string; changeId: string | null; flags: string[]; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
-  alerts: { last2h: number; items: Array<{ id: string; system: string; severity: string; title: string; startsAt: string; open: boolean; count: number }> };
+  alerts: { last2h: number; from: string; items: Array<{ id: string; system: string; severity: string; title: string; startsAt: string; open: boolean; count: number }> };
   health: number;
   similarIncidents: Array<{ id: string; title: string; system: string; score: number; rootCause: string | null; resolution: string | null; reasons: string[]; reasonsZh: string[] }>;
   runbooks: Array<{ id: string; title: string; section: string; score: number; source: string }>;
@@ -70,6 +75,8 @@ function tradingDaysBetween(ctx: ToolContext, from: Date, to: Date): number {
 export interface LocalizeInput {
   system: string;
   at?: Date;
+  /** When the trouble began, if someone knows (the declarer, an alert); otherwise it is found from the alerts. */
+  onset?: Date;
   /** Extra words about the symptom (an incident title), used for similar incidents and runbooks. */
   symptom?: string;
 }
@@ -81,8 +88,14 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const { upstream, downstream } = neighboursOf(all, system.id);
   const z8 = (d: Date) => formatZoned(d, ctx.timeZone);
 
-  // Alerts of the last 2 hours (system and neighbours); the onset is the first one on the system itself.
-  const since = new Date(at.getTime() - 2 * 3600_000);
+  // The onset: given, or the first alert of the system's current episode. Everything counts back from it,
+  // so a declaration typed hours after the first alert still sees the changes before it.
+  const found = input.onset ? undefined : await detectOnset(ctx, system.id, at);
+  const onset = input.onset && input.onset <= at ? input.onset : (found?.at ?? null);
+  const reference = onset ?? at;
+
+  // Alerts from 2 hours before the onset until now (system and neighbours).
+  const since = new Date(reference.getTime() - 2 * 3600_000);
   const scope = [system.id, ...upstream, ...downstream];
   const alertRows = await ctx.db.query<{ id: string; system: string; severity: string; title: string; starts_at: Date; ends_at: Date | null; repeat_count: number }>(
     `SELECT id, system, severity, title, starts_at, ends_at, repeat_count FROM alerts
@@ -91,17 +104,15 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
     [scope, since.toISOString(), at.toISOString()],
   );
   const own = alertRows.filter((a) => a.system === system.id);
-  const onset = own[0]?.starts_at ?? null;
   const isOpen = (a: { ends_at: Date | null }) => !a.ends_at || a.ends_at > at;
   // Health: 100 minus a penalty per open alert on the system (resolved ones count a quarter). A heuristic, stated as such.
   const penalty = own.reduce((s, a) => s + (SEVERITY_PENALTY[a.severity] ?? 3) * (isOpen(a) ? 1 : 0.25), 0);
   const health = Math.max(0, Math.round(100 - penalty));
 
   // Changes of the system and its neighbours in the window, through the same tool chat uses.
-  const lookup = await tools.invoke<ChangeData>('change_lookup', { system: system.id, includeNeighbours: true, at: z8(at) }, ctx);
+  const lookup = await tools.invoke<ChangeData>('change_lookup', { system: system.id, includeNeighbours: true, at: z8(reference), until: z8(at) }, ctx);
   if (lookup.status === 'error') throw new Error(lookup.error ?? 'change lookup failed');
   const data = lookup.data!;
-  const reference = onset ?? at;
   const refName = onset ? 'the onset of the alerts' : 'the time asked';
   const refNameZh = onset ? '告警起始' : '查询时刻';
 
@@ -230,11 +241,14 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
     system: { id: system.id, name: system.name, upstream, downstream },
     at: z8(at),
     onset: onset ? z8(onset) : null,
+    onsetSource: onset ? (input.onset ? 'given' : 'alert') : null,
+    onsetAlert: found?.alert ?? null,
     window: { from: data.window.from, to: data.window.to, tradingDays: data.window.tradingDays },
     changes,
     changeEvents,
     alerts: {
       last2h: alertRows.length,
+      from: z8(since),
       items: alertRows.map((a) => ({ id: a.id, system: a.system, severity: a.severity, title: a.title, startsAt: z8(a.starts_at), open: isOpen(a), count: a.repeat_count })),
     },
     health,
@@ -245,4 +259,29 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
       en: 'Machine-selected and ranked by rules: a hint, not a verdict. Check before acting.',
     },
   };
+}
+
+/** How far back an alert still firing can mark the onset (a declaration can come days late), and the gap that separates two episodes. */
+const ONSET_LOOKBACK_MS = 72 * 3600_000;
+const EPISODE_GAP_MS = 2 * 3600_000;
+
+/**
+ * The onset of what is happening on a system at `at`: the first alert of its current episode. The
+ * episode is made of the alerts still firing at `at` (started in the last 3 days) and those that
+ * started in the last 2 hours, chained back while each starts within 2 hours of the next; an old
+ * alert left firing far apart from the rest does not drag the onset back.
+ */
+export async function detectOnset(ctx: Pick<ToolContext, 'db'>, system: string, at: Date): Promise<{ at: Date; alert: string } | undefined> {
+  const rows = await ctx.db.query<{ id: string; starts_at: Date; ends_at: Date | null }>(
+    `SELECT id, starts_at, ends_at FROM alerts
+      WHERE system = $1 AND starts_at <= $2 AND starts_at >= $3 AND (ends_at IS NULL OR ends_at > $2 OR starts_at >= $4)
+      ORDER BY starts_at DESC, id DESC`,
+    [system, at.toISOString(), new Date(at.getTime() - ONSET_LOOKBACK_MS).toISOString(), new Date(at.getTime() - EPISODE_GAP_MS).toISOString()],
+  );
+  let first = rows[0];
+  for (const r of rows.slice(1)) {
+    if (!first || first.starts_at.getTime() - r.starts_at.getTime() > EPISODE_GAP_MS) break;
+    first = r;
+  }
+  return first ? { at: first.starts_at, alert: first.id } : undefined;
 }

@@ -11,13 +11,15 @@ export function registerLocalizeCommand(program: Command): void {
     .description('fault-localization card for a system: suspicious changes with reasons, health, alerts, similar incidents, runbooks')
     .requiredOption('--system <id>', 'system id, name or alias')
     .option('--at <time>', 'the moment to localize at (ISO 8601); default now')
+    .option('--onset <time>', 'when the trouble began (ISO 8601); default: the first alert of the system\'s current episode')
     .option('--symptom <text>', 'what is seen, e.g. the incident title')
     .option('--lang <lang>', 'zh or en for the readable card', 'zh')
     .option('--json', 'print the card as JSON')
-    .action(async (opts: { system: string; at?: string; symptom?: string; lang: string; json?: boolean }) => {
+    .action(async (opts: { system: string; at?: string; onset?: string; symptom?: string; lang: string; json?: boolean }) => {
       const at = parseTimeOption(opts.at);
+      const onset = parseTimeOption(opts.onset, '--onset');
       await withApp(async (app) => {
-        const input = { system: opts.system, ...(at ? { at: at.toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
+        const input = { system: opts.system, ...(at ? { at: at.toISOString() } : {}), ...(onset ? { onset: onset.toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
         const r = await app.tools.invoke('localize', input, toolContext(app, process.env.WARROOM_USER ?? 'cli'));
         if (r.status === 'error') throw new WarroomError('localize_failed', r.error ?? r.summary);
         if (opts.json) process.stdout.write(`${JSON.stringify(r.data, null, 2)}\n`);

@@ -26,9 +26,9 @@ export function reportError(err: unknown): never {
 }
 
 /** An `--at` option: undefined when not given, a clear error when it is not a time. */
-export function parseTimeOption(value: string | undefined): Date | undefined {
+export function parseTimeOption(value: string | undefined, option = '--at'): Date | undefined {
   if (!value) return undefined;
   const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw new WarroomError('invalid_time', `--at "${value}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
+  if (Number.isNaN(at.getTime())) throw new WarroomError('invalid_time', `${option} "${value}" is not a time.`, { hint: 'Use ISO 8601, e.g. 2026-11-23T09:40:00+08:00.' });
   return at;
 }

@@ -46,7 +46,8 @@ export const changeLookupTool = defineTool({
   input: z.object({
     system: z.string().min(1).describe('system id, name or alias'),
     days: z.number().int().min(1).max(30).default(3).describe('trading days to look back'),
-    at: z.string().datetime({ offset: true }).optional().describe('ISO time the window ends at; default now'),
+    at: z.string().datetime({ offset: true }).optional().describe('ISO time the trading days are counted back from (e.g. the onset of an incident); default now'),
+    until: z.string().datetime({ offset: true }).optional().describe('ISO time up to which changes are listed when later than `at` (e.g. now, while `at` is the onset); default `at`'),
     includeNeighbours: z.boolean().default(false).describe('also the systems it depends on and those that depend on it'),
     environment: z.string().optional(),
     operator: z.string().optional(),
@@ -64,7 +65,9 @@ export const changeLookupTool = defineTool({
   async run(input, ctx) {
     const system = await resolveSystem(ctx.db, input.system);
     const at = input.at ? new Date(input.at) : ctx.now;
-    const window = ctx.calendar.lastTradingDays(input.days, at);
+    const counted = ctx.calendar.lastTradingDays(input.days, at);
+    const until = input.until ? new Date(input.until) : at;
+    const window = { ...counted, to: until > at ? until : at };
     let systemIds = [system.id];
     if (input.includeNeighbours) {
       const n = neighboursOf(await listSystems(ctx.db), system.id);

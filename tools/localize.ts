@@ -10,6 +10,8 @@ export const localizationCardSchema = z.object({
   system: z.object({ id: z.string(), name: z.string(), upstream: z.array(z.string()), downstream: z.array(z.string()) }),
   at: z.string(),
   onset: z.string().nullable(),
+  onsetSource: z.enum(['given', 'alert']).nullable(),
+  onsetAlert: z.string().nullable(),
   window: z.object({ from: z.string(), to: z.string(), tradingDays: z.array(z.string()) }),
   changes: z.array(z.object({ id: z.string(), title: z.string(), system: z.string(), risk: z.string().nullable(), plannedStart: z.string().nullable(), source: z.string(), ...scored })),
   changeEvents: z.array(
@@ -17,6 +19,7 @@ export const localizationCardSchema = z.object({
   ),
   alerts: z.object({
     last2h: z.number(),
+    from: z.string(),
     items: z.array(z.object({ id: z.string(), system: z.string(), severity: z.string(), title: z.string(), startsAt: z.string(), open: z.boolean(), count: z.number() })),
   }),
   health: z.number(),
@@ -30,20 +33,21 @@ export function createLocalizeTool(registry: ToolRegistry): ToolDefinition {
   return defineTool({
     name: 'localize',
     description:
-      'Fault-localization card for a system at a moment: changes and change operation events of the system and its neighbours in the last 3 trading days ranked by suspicion with reasons, health score, alerts of the last 2 hours, similar past incidents and recommended runbooks. A hint, not a verdict.',
+      'Fault-localization card for a system at a moment: changes and change operation events of the system and its neighbours in the 3 trading days before the onset (the first alert of the current episode, or a given time) ranked by suspicion with reasons, health score, alerts from 2 hours before the onset, similar past incidents and recommended runbooks. A hint, not a verdict.',
     risk: 'read',
     input: z.object({
       system: z.string().min(1),
       at: z.string().datetime({ offset: true }).optional(),
+      onset: z.string().datetime({ offset: true }).optional().describe('when the trouble began, if known; otherwise the first alert of the current episode'),
       symptom: z.string().max(500).optional().describe('what is being seen, e.g. an incident title'),
     }),
     output: localizationCardSchema,
     async run(input, ctx) {
-      const card = await buildLocalizationCard(registry, ctx, { system: input.system, ...(input.at ? { at: new Date(input.at) } : {}), ...(input.symptom ? { symptom: input.symptom } : {}) });
+      const card = await buildLocalizationCard(registry, ctx, { system: input.system, ...(input.at ? { at: new Date(input.at) } : {}), ...(input.onset ? { onset: new Date(input.onset) } : {}), ...(input.symptom ? { symptom: input.symptom } : {}) });
       const top = card.changes[0] ?? card.changeEvents[0];
       return {
         data: card,
-        summary: `${card.system.name}: health ${card.health}, ${card.alerts.last2h} alert(s) in 2 h, ${card.changes.length} change(s)${top ? `; most suspicious ${top.id}` : ''}.`,
+        summary: `${card.system.name}: health ${card.health}, ${card.alerts.last2h} alert(s) since ${card.alerts.from}, ${card.changes.length} change(s)${top ? `; most suspicious ${top.id}` : ''}.`,
       };
     },
   });

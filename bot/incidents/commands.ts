@@ -1,4 +1,5 @@
 import { WarroomError } from '../../core/errors.js';
+import { parseTypedMoment } from '../../core/time.js';
 import { resolveSystem, listSystems } from '../../db/queries/systems.js';
 import type { Bot } from '../bot.js';
 import { detectLang, t, type Lang, type OutgoingMessage, type Platform } from '../messages.js';
@@ -50,7 +51,7 @@ const SUBCOMMANDS: Record<string, string> = {
 export function incidentHelp(lang: Lang): OutgoingMessage {
   const lines = lang === 'zh'
     ? [
-        '/incident declare P1 集中交易 开盘委托大量失败 — 申报故障：建群、按角色拉人、发定位卡、状态频道通告',
+        '/incident declare P1 集中交易 开盘委托大量失败 [--since 09:25] — 申报故障：建群、按角色拉人、发定位卡、状态频道通告；故障起始默认取该系统本轮首条告警，计时与定位窗口由此起算',
         '/incident role ic|comms|ops|scribe @某人|me — 指派或认领角色（指挥/记录员可指派他人；空缺角色可自己认领）',
         '/incident status [identified|mitigated] — 查看或推进状态（指挥/记录员/处置负责人）',
         '/incident severity P0–P3 — 调整级别（仅指挥/记录员）',
@@ -61,7 +62,7 @@ export function incidentHelp(lang: Lang): OutgoingMessage {
         '在故障群外使用时，在命令中写上故障号，例如 /incident status INC-20261123-001',
       ]
     : [
-        '/incident declare P1 jzjy orders failing at the open — declare: open a room, invite on-call by role, post the card, announce',
+        '/incident declare P1 jzjy orders failing at the open [--since 09:25] — declare: open a room, invite on-call by role, post the card, announce; the onset defaults to the first alert of the system\'s episode, and timing and the card\'s window count from it',
         '/incident role ic|comms|ops|scribe @person|me — assign or take a role (commander/scribe assign others; anyone takes a vacant role)',
         '/incident status [identified|mitigated] — show or move the status (commander, scribe, operations lead)',
         '/incident severity P0–P3 — change severity (commander or scribe only)',
@@ -100,9 +101,23 @@ async function targetIncident(ctx: IncidentContext, args: string[]): Promise<{ i
   });
 }
 
-async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ severity: Severity; system: string; title: string; defaulted: boolean }> {
+const ONSET_FLAGS = new Set(['--since', '--onset', '起始', '起于', '开始于']);
+
+async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ severity: Severity; system: string; title: string; defaulted: boolean; onset?: Date }> {
   const lang = ctx.actor.lang;
   let rest = [...args];
+  // "--since 09:25" (or 起始 09:25): when the trouble began, if the declarer knows better than the alerts.
+  let onset: Date | undefined;
+  const flag = rest.findIndex((a) => ONSET_FLAGS.has(a.toLowerCase()));
+  if (flag >= 0) {
+    const app = ctx.bot.app;
+    const value = rest[flag + 1] ?? '';
+    onset = parseTypedMoment(value, app.clock(), app.config.WARROOM_TIMEZONE);
+    if (!onset || onset > app.clock()) {
+      throw new WarroomError('usage', t(lang, `「${rest[flag]} ${value}」不是过去的时刻：请写 09:25 或 2026-11-23T09:25:00+08:00。`, `"${rest[flag]} ${value}" is not a past moment: write 09:25 or 2026-11-23T09:25:00+08:00.`));
+    }
+    rest.splice(flag, 2);
+  }
   let severity = parseSeverity(rest[0] ?? '');
   const defaulted = !severity;
   if (severity) rest = rest.slice(1);
@@ -126,7 +141,7 @@ async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ sev
   }
   const system = await resolveSystem(ctx.bot.app.db, rest.slice(0, take).join(' '));
   const title = rest.slice(take).join(' ').trim() || t(lang, `${system.name} 故障`, `${system.name} incident`);
-  return { severity: severity ?? 'P2', system: system.id, title, defaulted };
+  return { severity: severity ?? 'P2', system: system.id, title, defaulted, ...(onset ? { onset } : {}) };
 }
 
 export async function runIncidentCommand(ctx: IncidentContext, text: string, splitArgs: (s: string) => string[]): Promise<BotReply[]> {
@@ -143,7 +158,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
     case 'declare': {
       const d = await parseDeclare(ctx, rest);
       const declLang = detectLang(d.title) === 'en' && lang === 'en' ? 'en' : lang;
-      const result = await declareIncident(bot.app, { platform: ctx.platform, severity: d.severity, system: d.system, title: d.title, actor: ctx.actor.id, source: 'command', lang: declLang });
+      const result = await declareIncident(bot.app, { platform: ctx.platform, severity: d.severity, system: d.system, title: d.title, actor: ctx.actor.id, source: 'command', lang: declLang, ...(d.onset ? { onset: d.onset } : {}) });
       const i = result.incident;
       const lines = [
         t(lang, `🚨 ${ctx.actor.id} 申报了 ${i.severity} 故障 ${i.id}：${i.title}`, `🚨 ${ctx.actor.id} declared ${i.severity} incident ${i.id}: ${i.title}`),

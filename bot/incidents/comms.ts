@@ -23,8 +23,8 @@ export function draftStatusUpdate(f: IncidentFacts, systemName: string, timeline
     t(lang, `【故障通报】${i.id} ${i.severity} ${systemName} — ${i.title}`, `[Status update] ${i.id} ${i.severity} ${systemName} — ${i.title}`),
     t(
       lang,
-      `状态：${statusLabel(i.status, lang)}；当前阶段：${stage}；已持续 ${duration(f.elapsedMinutes, lang)}（${when(i.opened_at)} 申报）`,
-      `Status: ${i.status}; stage: ${stage}; open for ${duration(f.elapsedMinutes, lang)} (declared ${when(i.opened_at)})`,
+      `状态：${statusLabel(i.status, lang)}；当前阶段：${stage}；已持续 ${duration(f.elapsedMinutes, lang)}（${when(f.onset)} 起，${when(i.opened_at)} 申报）`,
+      `Status: ${i.status}; stage: ${stage}; going on for ${duration(f.elapsedMinutes, lang)} (since ${when(f.onset)}, declared ${when(i.opened_at)})`,
     ),
     t(lang, `影响：${i.impact ?? '正在评估'}`, `Impact: ${i.impact ?? 'being assessed'}`),
   ];

@@ -2,6 +2,7 @@ import { toolContext, type App } from '../../core/app.js';
 import { errorMessage } from '../../core/errors.js';
 import { appendAudit } from '../../db/audit.js';
 import { resolveSystem } from '../../db/queries/systems.js';
+import { detectOnset } from '../../agents/localization.js';
 import type { Lang } from '../messages.js';
 import { t } from '../messages.js';
 import type { ChatPlatform, MessageRef, RoomRef } from '../platforms/platform.js';
@@ -36,8 +37,10 @@ export interface DeclareInput {
   actor: string;
   source: 'command' | 'alert' | 'button' | 'api';
   lang: Lang;
-  /** The alert that triggered it: discovery time is the alert's start. */
+  /** The alert that triggered it: the onset is no later than the alert's start. */
   alert?: { id: string; startsAt: Date };
+  /** When the trouble began, if the declarer says (`--since 09:25`); otherwise the first alert of the system's episode. */
+  onset?: Date;
 }
 
 export interface DeclareResult {
@@ -76,6 +79,12 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
   const [declarer] = await peopleByIds(app.db, [input.actor]);
   if (!roleHolders.has('incident-commander') && declarer) roleHolders.set('incident-commander', declarer.id);
 
+  // The onset (stage "discover"): stage timing and the card's window count from it, not from the typing.
+  const given = input.onset && input.onset <= now ? input.onset : undefined;
+  const detected = given ? undefined : (await detectOnset({ db: app.db }, system.id, now))?.at;
+  const fromAlert = input.alert && input.alert.startsAt < now ? input.alert.startsAt : undefined;
+  const onset = given ?? [detected, fromAlert].filter((d): d is Date => d !== undefined).sort((a, b) => a.getTime() - b.getTime())[0] ?? now;
+
   const incident = await app.db.transaction(async (tx) => {
     const id = await nextIncidentId(tx, now, app.config.WARROOM_TIMEZONE);
     const row = await insertIncident(tx, {
@@ -84,7 +93,7 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
       system: system.id,
       severity: input.severity,
       openedAt: now,
-      discoveredAt: input.alert?.startsAt && input.alert.startsAt < now ? input.alert.startsAt : now,
+      discoveredAt: onset,
       declaredBy: input.actor,
       extra: { lang, source: input.source, ...(input.alert ? { alert: input.alert.id } : {}) },
     });
@@ -93,7 +102,7 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
       actor: input.actor,
       kind: 'declared',
       text: t(lang, `申报 ${input.severity} 故障：${system.name} — ${input.title}`, `Declared ${input.severity}: ${system.name} — ${input.title}`),
-      data: { source: input.source, ...(input.alert ? { alert: input.alert.id } : {}) },
+      data: { source: input.source, onset: onset.toISOString(), ...(input.alert ? { alert: input.alert.id } : {}) },
     });
     for (const [role, person] of roleHolders) {
       await setRole(tx, id, role, person, 'warroom', now);
@@ -124,7 +133,7 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
   // The room and the localization card are independent: build them at the same time.
   const [room, card] = await Promise.all([
     platform.createRoom({ name: `${incident.id} ${system.id}`, topic, memberIds: [...platformIds.values()] }),
-    localize(app, input.actor, system.id, incident, input.alert?.startsAt).catch((err: unknown) => {
+    localize(app, input.actor, system.id, incident, given).catch((err: unknown) => {
       warnings.push(t(lang, `定位卡生成失败：${errorMessage(err)}`, `Localization card failed: ${errorMessage(err)}`));
       return undefined;
     }),
@@ -189,10 +198,11 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
   return result;
 }
 
+/** The card as of the declaration; its window counts back from the onset (given, or found from the alerts). */
 async function localize(app: App, actor: string, system: string, incident: IncidentRow, onset: Date | undefined): Promise<LocalizationCard | undefined> {
   const r = await app.tools.invoke(
     'localize',
-    { system, at: (onset ?? incident.opened_at).toISOString(), symptom: incident.title },
+    { system, at: incident.opened_at.toISOString(), ...(onset ? { onset: onset.toISOString() } : {}), symptom: incident.title },
     toolContext(app, actor, { incidentId: incident.id }),
   );
   if (r.status === 'error') throw new Error(r.summary);

@@ -24,13 +24,16 @@ export function incidentPolicy(config: Config): IncidentPolicy {
 export interface IncidentFacts {
   incident: IncidentRow;
   roles: RoleRow[];
+  /** When the trouble began (stage "discover": the first alert, or the time the declarer gave); timing counts from it. */
+  onset: Date;
+  /** Minutes from the onset to now (or to the resolution). */
   elapsedMinutes: number;
   /** The stage being worked on (the first not reached), or 'review' once recovered. */
   stage: Stage | 'review';
-  /** Minutes from declaration by which the current stage should be reached. */
+  /** Minutes from the onset by which the current stage should be reached. */
   stageLimit: number | null;
   stageOverdue: boolean;
-  /** Minutes from declaration to each stage reached. */
+  /** Minutes from the onset to each stage reached. */
   stageMinutes: Partial<Record<Stage, number>>;
   lastUpdate: UpdateRow | null;
   /** When the next status update is due (null when none is expected). */
@@ -46,14 +49,15 @@ export function minutesBetween(from: Date, to: Date): number {
 export async function incidentFacts(db: Queryable, incident: IncidentRow, now: Date, policy: IncidentPolicy): Promise<IncidentFacts> {
   const [roles, updates] = await Promise.all([rolesOf(db, incident.id), updatesOf(db, incident.id)]);
   const opened = incident.opened_at;
+  const onset = onsetOf(incident);
   const end = incident.resolved_at ?? now;
   const stageMinutes: Partial<Record<Stage, number>> = {};
   for (const s of STAGES) {
     const at = incident.stages[s];
-    if (at) stageMinutes[s] = minutesBetween(opened, new Date(at));
+    if (at) stageMinutes[s] = minutesBetween(onset, new Date(at));
   }
   const current = STAGES.find((s) => !incident.stages[s]);
-  const elapsedMinutes = minutesBetween(opened, end);
+  const elapsedMinutes = minutesBetween(onset, end);
   const stageLimit = current ? policy.limits[incident.severity][current] : null;
   const posted = updates.filter((u) => u.status === 'posted');
   const lastUpdate = posted.length ? posted[posted.length - 1]! : null;
@@ -63,6 +67,7 @@ export async function incidentFacts(db: Queryable, incident: IncidentRow, now: D
   return {
     incident,
     roles,
+    onset,
     elapsedMinutes,
     stage: current ?? 'review',
     stageLimit,
@@ -72,4 +77,10 @@ export async function incidentFacts(db: Queryable, incident: IncidentRow, now: D
     nextUpdateDue,
     updateInterval: interval,
   };
+}
+
+/** The onset of an incident: its "discover" stage, never after the declaration. */
+export function onsetOf(incident: IncidentRow): Date {
+  const d = incident.stages.discover ? new Date(incident.stages.discover) : undefined;
+  return d && d < incident.opened_at ? d : incident.opened_at;
 }

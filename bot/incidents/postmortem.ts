@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/db.js';
 import { formatZoned } from '../../core/time.js';
 import { t, type Lang } from '../messages.js';
-import { minutesBetween } from './facts.js';
+import { minutesBetween, onsetOf } from './facts.js';
 import { roleLabel, STAGES, stageLabel } from './policy.js';
 import { langOf, rolesOf, systemNameOf, timelineOf, type IncidentRow } from './store.js';
 
@@ -32,8 +32,8 @@ export async function draftPostmortem(db: Queryable, incident: IncidentRow, syst
   ]);
   const at = (d: Date | string) => formatZoned(new Date(d), timeZone).replace('T', ' ').slice(0, 19);
   const opened = incident.opened_at;
-  const discover = incident.stages.discover ? new Date(incident.stages.discover) : opened;
-  const stageMin = (s: (typeof STAGES)[number]) => (incident.stages[s] ? minutesBetween(opened, new Date(incident.stages[s]!)) : undefined);
+  const discover = onsetOf(incident);
+  const stageMin = (s: (typeof STAGES)[number]) => (incident.stages[s] ? minutesBetween(discover, new Date(incident.stages[s]!)) : undefined);
   const followUps = timeline.filter((r) => r.kind === 'followup');
   const notRecorded = t(lang, '（未记录）', '(not recorded)');
   const out: string[] = [];
@@ -43,16 +43,16 @@ export async function draftPostmortem(db: Queryable, incident: IncidentRow, syst
   out.push(
     t(
       lang,
-      `${at(opened)} 申报 ${incident.severity} 故障（${systemName}），${incident.resolved_at ? `${at(incident.resolved_at)} 解决，历时 ${minutesBetween(opened, incident.resolved_at)} 分钟` : '尚未解决'}。`,
-      `${incident.severity} incident on ${systemName} declared ${at(opened)}; ${incident.resolved_at ? `resolved ${at(incident.resolved_at)} after ${minutesBetween(opened, incident.resolved_at)} min` : 'not resolved yet'}.`,
+      `${at(discover)} 起故障，${at(opened)} 申报 ${incident.severity} 故障（${systemName}），${incident.resolved_at ? `${at(incident.resolved_at)} 解决，自起始历时 ${minutesBetween(discover, incident.resolved_at)} 分钟` : '尚未解决'}。`,
+      `${incident.severity} incident on ${systemName}: began ${at(discover)}, declared ${at(opened)}; ${incident.resolved_at ? `resolved ${at(incident.resolved_at)}, ${minutesBetween(discover, incident.resolved_at)} min after the onset` : 'not resolved yet'}.`,
     ),
   );
   if (incident.summary) out.push('', incident.summary);
   if (incident.resolution) out.push('', `${t(lang, '处置', 'Resolution')}: ${incident.resolution}`);
   out.push('', `## ${t(lang, '影响', 'Impact')}`, incident.impact ?? notRecorded);
-  out.push('', `## ${t(lang, '各阶段用时（自申报起）', 'Time to each stage (from declaration)')}`);
+  out.push('', `## ${t(lang, '各阶段用时（自故障起始起）', 'Time to each stage (from the onset)')}`);
   out.push(`| ${t(lang, '阶段', 'Stage')} | ${t(lang, '时间', 'At')} | ${t(lang, '用时', 'Time')} |`, '|---|---|---|');
-  out.push(`| ${t(lang, '发现 → 申报', 'Detection (discovered → declared)')} | ${at(discover)} | ${mins(minutesBetween(discover, opened), lang)} |`);
+  out.push(`| ${t(lang, '起始 → 申报', 'Detection (onset → declared)')} | ${at(discover)} | ${mins(minutesBetween(discover, opened), lang)} |`);
   for (const s of STAGES) out.push(`| ${stageLabel(s, lang)} | ${incident.stages[s] ? at(incident.stages[s]!) : '—'} | ${mins(stageMin(s), lang)} |`);
   out.push('', `## ${t(lang, '角色', 'Roles')}`);
   out.push(...(roles.length ? roles.map((r) => `- ${roleLabel(r.role, lang)}: ${r.name ? `${r.name} (${r.person})` : r.person}`) : [notRecorded]));

@@ -73,7 +73,7 @@ export function incidentCardView(f: IncidentFacts, card: LocalizationCard | unde
     title: `${i.id} · ${i.severity} · ${systemName} — ${i.title}`,
     text: open
       ? t(lang, '先申报，后处理。命令：`/incident role|status|update|note|resolve|help`', 'Declare first, then fix. Commands: `/incident role|status|update|note|resolve|help`')
-      : t(lang, `已于 ${when(i.resolved_at ?? new Date())} 解决。复盘草稿已发到本群。`, `Resolved at ${when(i.resolved_at ?? new Date())}. The postmortem draft is in this room.`),
+      : t(lang, `已于 ${i.resolved_at ? when(i.resolved_at) : '—'} 解决。复盘草稿已发到本群。`, `Resolved at ${i.resolved_at ? when(i.resolved_at) : '—'}. The postmortem draft is in this room.`),
     fields,
     sections: base?.sections ?? [],
     context: base?.context ?? [t(lang, '无定位卡：系统数据不足。', 'No localization card: not enough data for this system.')],

@@ -14,11 +14,15 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
     ...card.changeEvents.slice(0, 3).map((e) => ({ score: e.score, line: `${e.id} [${e.system}] ${when(e.at)} ${e.operator} ${e.action} ${e.object} · ${t(lang, '无变更单', 'no ticket')} · ${t(lang, '可疑度', 'suspicion')} ${e.score} — ${why(e)}` })),
   ].sort((a, b) => b.score - a.score);
   sections.push({
-    title: t(lang, `近 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes in the last ${card.window.tradingDays.length} trading days (${card.window.tradingDays.join(', ')}), most suspicious first`),
+    title: card.onset
+      ? t(lang, `故障起始前 ${card.window.tradingDays.length} 个交易日至今的变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes from ${card.window.tradingDays.length} trading days before the onset until now (${card.window.tradingDays.join(', ')}), most suspicious first`)
+      : t(lang, `近 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes in the last ${card.window.tradingDays.length} trading days (${card.window.tradingDays.join(', ')}), most suspicious first`),
     lines: suspects.length ? suspects.map((s) => s.line) : [t(lang, '窗口内无变更', 'No changes in the window')],
   });
   sections.push({
-    title: t(lang, `近 2 小时告警（${card.alerts.last2h}）`, `Alerts in the last 2 hours (${card.alerts.last2h})`),
+    title: card.onset
+      ? t(lang, `告警：起始前 2 小时至今（${card.alerts.last2h}）`, `Alerts from 2 hours before the onset until now (${card.alerts.last2h})`)
+      : t(lang, `近 2 小时告警（${card.alerts.last2h}）`, `Alerts in the last 2 hours (${card.alerts.last2h})`),
     lines: card.alerts.items.slice(0, 6).map((a) => `${when(a.startsAt)} ${a.severity} [${a.system}] ${a.title}${a.count > 1 ? ` ×${a.count}` : ''}${a.open ? '' : t(lang, '（已恢复）', ' (cleared)')}`),
   });
   if (card.similarIncidents.length) {
@@ -39,7 +43,8 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
     text: '',
     fields: [
       { label: t(lang, '健康度', 'Health'), value: `${card.health}/100` },
-      { label: t(lang, '告警起始', 'Alert onset'), value: card.onset ? when(card.onset) : t(lang, '无', 'none') },
+      { label: t(lang, '故障起始', 'Onset'), value: onsetText(card, lang, when) },
+      { label: t(lang, '截至', 'As of'), value: when(card.at) },
       { label: t(lang, '关联系统', 'Neighbours'), value: scope || t(lang, '无', 'none') },
     ],
     sections,
@@ -48,4 +53,11 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
       t(lang, '来源：变更单（ITSM）、变更操作事件、告警、历史故障库、运行手册', 'Sources: change tickets (ITSM), change operation events, alerts, incident history, runbooks'),
     ],
   };
+}
+
+/** Which moment the card counts back from, and why: people must be able to check it. */
+function onsetText(card: Card, lang: Lang, when: (iso: string) => string): string {
+  if (!card.onset) return t(lang, '无告警，按查询时刻计算', 'no alerts: counted from the time asked');
+  if (card.onsetSource === 'given') return t(lang, `${when(card.onset)}（申报人给出）`, `${when(card.onset)} (given by the declarer)`);
+  return t(lang, `${when(card.onset)}（首条告警 ${card.onsetAlert ?? ''}）`, `${when(card.onset)} (first alert ${card.onsetAlert ?? ''})`);
 }

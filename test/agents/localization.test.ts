@@ -91,4 +91,60 @@ describe('localization ranking on a hand-made scenario', () => {
       await db.close();
     }
   });
+
+  describe('counts back from the onset, not from when someone asks', () => {
+    // A post-close change on Wednesday; the trouble shows at Monday's open; someone asks on Tuesday.
+    // Counted from Tuesday the window (Thu, Fri, Mon) would miss Wednesday; counted from the onset it does not.
+    let db: Db;
+    let app: App;
+    const setup = async () => {
+      db = await createTestPglite();
+      app = await createTestApp(db);
+      await importJson(db, {
+        systems: [{ id: 'oms', name: '订单系统' }],
+        changes: [
+          { id: 'C-WED', title: '订单系统连接池参数调整', system: 'oms', risk: 'medium', plannedStart: '2026-11-18T17:00:00+08:00' },
+          { id: 'C-TUE', title: '订单系统日志级别调整', system: 'oms', risk: 'low', plannedStart: '2026-11-24T08:00:00+08:00' },
+        ],
+        alerts: [
+          // An old warning left firing, far apart from the episode: it must not drag the onset back.
+          { id: 'A0', system: 'oms', severity: 'warning', title: '磁盘使用率 > 80%', startsAt: '2026-11-22T02:00:00+08:00' },
+          { id: 'A1', system: 'oms', severity: 'warning', title: '连接池使用率 > 90%', startsAt: '2026-11-23T09:26:00+08:00' },
+          { id: 'A2', system: 'oms', severity: 'critical', title: '下单失败率升高', startsAt: '2026-11-23T09:31:00+08:00' },
+        ],
+      });
+    };
+
+    it('finds the onset from the alerts a day later and still ranks the Wednesday change first', async () => {
+      await setup();
+      try {
+        const card = await localize(app, 'oms', '2026-11-24T09:00:00+08:00');
+        expect(card.onset).toBe('2026-11-23T09:26:00+08:00');
+        expect(card.onsetSource).toBe('alert');
+        expect(card.onsetAlert).toBe('A1');
+        expect(card.window.tradingDays).toEqual(['2026-11-18', '2026-11-19', '2026-11-20']);
+        expect(card.changes[0]!.id).toBe('C-WED');
+        // A change made after the onset is listed, but it did not cause what began before it.
+        const later = card.changes.find((c) => c.id === 'C-TUE')!;
+        expect(later.reasons.join(' ')).toMatch(/after the onset/);
+        // Alerts from 2 hours before the onset until the time asked, not the last 2 hours before it.
+        expect(card.alerts.from).toBe('2026-11-23T07:26:00+08:00');
+        expect(card.alerts.items.map((a) => a.id)).toEqual(['A0', 'A1', 'A2']);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('takes the onset the declarer gives over the alerts, and says so', async () => {
+      await setup();
+      try {
+        const r = await app.tools.invoke<Card>('localize', { system: 'oms', at: '2026-11-24T09:00:00+08:00', onset: '2026-11-23T09:20:00+08:00' }, toolContext(app, 'test'));
+        expect(r.data!.onset).toBe('2026-11-23T09:20:00+08:00');
+        expect(r.data!.onsetSource).toBe('given');
+        expect(r.data!.changes[0]!.id).toBe('C-WED');
+      } finally {
+        await db.close();
+      }
+    });
+  });
 });

@@ -129,13 +129,14 @@ describe('incident process (local web chat)', () => {
   it('nudges the room and the commander once when a stage overruns', async () => {
     clock = minutes(9);
     expect((await runIncidentTimers(warroom.bot)).nudged).toEqual([]);
-    // Responded already (the scribe acted at 09:40); localize is due 30 min after declaration for P1.
+    // Responded already (the scribe acted at 09:40); for P1 localize is due 30 min after the onset,
+    // the first jzjy alert at 09:24:50 (09:49 is 24 min after it: not yet).
     clock = minutes(31);
     const run = await runIncidentTimers(warroom.bot);
     await warroom.platforms.settled();
     expect(run.nudged).toEqual([{ incident: incidentId, stage: 'localize' }]);
     const nudge = (await seen('songkai', room)).find((m) => m.message.title?.includes('定位阶段超时'));
-    expect(renderText(nudge!.message)).toMatch(/P1 故障已持续 31 分钟，定位时限为 30 分钟。请 谢平 \(xieping\) 确认进展/);
+    expect(renderText(nudge!.message)).toMatch(/P1 故障已持续 46 分钟，定位时限为 30 分钟。请 谢平 \(xieping\) 确认进展/);
     expect((await seen('xieping', 'dm-xieping')).some((m) => m.message.title?.includes('定位阶段超时'))).toBe(true);
     expect((await runIncidentTimers(warroom.bot)).nudged).toEqual([]);
   });
@@ -161,13 +162,13 @@ describe('incident process (local web chat)', () => {
     const zh = await lastText('yangguang', 'dm-yangguang');
     expect(zh).toContain(`${incidentId} · P1 · 集中交易 — 开盘委托大量失败`);
     expect(zh).toMatch(/影响：约 3% 委托失败/);
-    expect(zh).toMatch(/已持续 31 分钟/);
+    expect(zh).toMatch(/已持续 46 分钟/);
     expect(zh).toMatch(/最近通报 11-23 \(周一\) 10:11/);
     expect(zh).toMatch(/下次通报：11-23 \(周一\) 10:41/);
     await send('qianyu', 'dm-qianyu', "what's going on?");
     const en = await lastText('qianyu', 'dm-qianyu');
     expect(en).toMatch(/Open incidents right now/);
-    expect(en).toMatch(/Status：investigating · stage：localize \(overdue by 1 min\)/);
+    expect(en).toMatch(/Status：investigating · stage：localize \(overdue by 16 min\)/);
   });
 
   it('takes alerts: a critical one opens a room, its repeats only count, a minor one is offered with a Declare button', async () => {
@@ -209,8 +210,8 @@ describe('incident process (local web chat)', () => {
     expect(Object.keys(row!.stages).sort()).toEqual(['discover', 'localize', 'recover', 'respond']);
     const pm = row!.postmortem;
     expect(pm).toContain(`# 故障复盘: ${incidentId} P1 集中交易 — 开盘委托大量失败`);
-    expect(pm).toMatch(/\| 定位 \| 2026-11-23 10:18:00 \| 38 分钟 \|/);
-    expect(pm).toMatch(/\| 恢复 \| 2026-11-23 10:32:00 \| 52 分钟 \|/);
+    expect(pm).toMatch(/\| 定位 \| 2026-11-23 10:18:00 \| 53 分钟 \|/);
+    expect(pm).toMatch(/\| 恢复 \| 2026-11-23 10:32:00 \| 67 分钟 \|/);
     expect(pm).toContain('CAB-20261120-003 将连接池 maxActive 下调，开盘并发超出');
     expect(pm).toContain('- [ ] 盘后变更验证增加开盘并发压测 (sunqiang)');
     expect(pm).toContain('约 3% 委托失败，集中在手机通道');

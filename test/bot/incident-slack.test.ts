@@ -143,7 +143,9 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
     const pm = textOf(messagesIn(roomId).find(isPostmortem)!);
     expect(pm).toContain('# 故障复盘');
     expect(pm).toContain('风控参数表变更后委托价格笼子校验错误');
-    expect(pm).toContain('40 分钟');
+    // Declared at 09:40, resolved at 10:20; stage times count from the onset, the first jzjy alert at 09:24:50.
+    expect(pm).toMatch(/\| 起始 → 申报 \| 2026-11-23 09:24:50 \| 15 分钟 \|/);
+    expect(pm).toMatch(/\| 恢复 \| 2026-11-23 10:20:00 \| 55 分钟 \|/);
     expect(messagesIn(STATUS).some((m) => m.text.includes(incidentId) && /已解决|resolved/.test(textOf(m)))).toBe(true);
   });
 });

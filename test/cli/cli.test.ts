@@ -30,13 +30,15 @@ function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}, inpu
 }
 
 const home = () => mkdtempSync(join(tmpdir(), 'warroom-cli-'));
+// Each test starts several processes that open an embedded database: minutes, not seconds, on a busy 2-core machine.
+const slow = { timeout: 180_000 };
 
-describe('warroom CLI', () => {
+describe('warroom CLI', slow, () => {
   it('declares from `ask` (no chat platform: recorded, no room) and prints the postmortem draft', async () => {
     const h = home();
     expect((await warroom(h, ['demo', '--no-shift'])).code).toBe(0);
     const at = ['--at', '2026-11-23T09:40:00+08:00'];
-    const declared = await warroom(h, ['ask', ...at, '--as', 'xieping', '/incident declare P2 集中交易 开盘委托大量失败']);
+    const declared = await warroom(h, ['ask', ...at, '--as', 'xieping', '/incident declare P2 集中交易 开盘委托大量失败 --since 09:20']);
     expect(declared.code).toBe(0);
     const id = /INC-20261123-\d{3}/.exec(declared.stdout)?.[0];
     expect(id, declared.stdout).toBeDefined();
@@ -45,7 +47,11 @@ describe('warroom CLI', () => {
     const pm = await warroom(h, ['postmortem', id!]);
     expect(pm.code).toBe(0);
     expect(pm.stdout).toContain(`# 故障复盘: ${id} P2 集中交易 — 开盘委托大量失败`);
-    expect(pm.stdout).toMatch(/\| 恢复 \| 2026-11-23 10:05:00 \| 25 分钟 \|/);
+    // Stage times count from the onset the declarer gave (09:20), not from the declaration (09:40).
+    expect(pm.stdout).toMatch(/\| 起始 → 申报 \| 2026-11-23 09:20:00 \| 20 分钟 \|/);
+    expect(pm.stdout).toMatch(/\| 恢复 \| 2026-11-23 10:05:00 \| 45 分钟 \|/);
+    const future = await warroom(h, ['ask', ...at, '--as', 'xieping', '/incident declare P2 集中交易 委托慢 --since 2026-11-23T11:00:00+08:00']);
+    expect(future.stdout).toMatch(/不是过去的时刻/);
     const missing = await warroom(h, ['postmortem', 'INC-20990101-001']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/No incident INC-20990101-001/);
@@ -62,13 +68,22 @@ describe('warroom CLI', () => {
     expect(ask.stdout).not.toContain('CAB-20261116-002');
   });
 
-  it('moves the demo to a recent week so "now" has changes to show', async () => {
+  it('moves the demo to the latest whole story week, answers as of its moment, and keeps that week when loaded again', async () => {
     const h = home();
-    expect((await warroom(h, ['demo'])).code).toBe(0);
-    const ask = await warroom(h, ['ask', '--json', 'changes jzjy']);
+    // A Saturday night: the story's Monday is 11-30 (the one before), its culprit Friday's CAB-20261127-003.
+    const demo = await warroom(h, ['demo'], { WARROOM_CLOCK: '2026-12-05T22:00:00+08:00' });
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/Demo clock: 11-30 \(Mon\) 09:40 \(Asia\/Shanghai\), the story's moment/);
+    expect(demo.stdout).toContain('warroom ask --at 2026-11-30T09:40:00+08:00');
+    const ask = await warroom(h, ['ask', '--json', '--at', '2026-11-30T09:40:00+08:00', 'changes jzjy']);
     expect(ask.code).toBe(0);
     const [reply] = JSON.parse(ask.stdout) as Array<{ sections?: Array<{ lines: string[] }> }>;
-    expect(reply?.sections?.[0]?.lines.some((l) => l.includes('数据库连接池参数调整') || l.includes('连接池'))).toBe(true);
+    expect(reply?.sections?.[0]?.lines.some((l) => l.startsWith('CAB-20261127-003') && l.includes('数据库连接池参数调整'))).toBe(true);
+    // Loaded again two weeks later: the same records are updated, not copied into another week.
+    const again = await warroom(h, ['demo'], { WARROOM_CLOCK: '2026-12-17T10:00:00+08:00' });
+    expect(again.stdout).toContain('updated in place');
+    expect(again.stdout).toMatch(/changes\s+0 new, 0 updated, 50 unchanged/);
+    expect(again.stdout).toMatch(/Demo clock: 11-30 \(Mon\) 09:40/);
   });
 
   it('rejects a malformed import naming the field, writes nothing, and then imports a good file idempotently', async () => {
@@ -94,14 +109,17 @@ describe('warroom CLI', () => {
     expect(r.stderr).toContain('WARROOM_PORT');
   });
 
-  it('the first command of the README: demo --chat answers in the terminal and serves the web chat beside it', async () => {
+  it('the first command of the README: demo --chat answers in the terminal as of the story, and serves the web chat beside it', async () => {
     const h = home();
-    const r = await warroom(h, ['demo', '--chat', '--as', 'songkai'], { WARROOM_PORT: '0' }, '集中交易最近3个交易日有哪些变更\n/incident declare P1 集中交易 开盘委托大量失败\n现在什么情况\n');
+    // A Thursday afternoon, when answering at the real time would miss the story's changes.
+    const r = await warroom(h, ['demo', '--chat', '--as', 'songkai'], { WARROOM_PORT: '0', WARROOM_CLOCK: '2026-12-03T14:30:00+08:00' }, '集中交易最近3个交易日有哪些变更\n/incident declare P1 集中交易 开盘委托大量失败\n现在什么情况\n');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Web chat: http:\/\/127\.0\.0\.1:\d+\/chat\?as=songkai/);
-    expect(r.stdout).toMatch(/CAB-\d{8}-\d{3}/);
-    // Declared in the terminal, the room opens in the web chat.
-    expect(r.stdout).toMatch(/songkai 申报了 P1 故障 INC-\d{8}-\d{3}：开盘委托大量失败\n故障群：INC-\d{8}-\d{3} jzjy/);
+    expect(r.stdout).toMatch(/Demo clock: 11-30 \(Mon\) 09:40/);
+    expect(r.stdout).toContain('CAB-20261127-003 集中交易数据库连接池参数调整');
+    expect(r.stdout).not.toContain('窗口内没有');
+    // Declared in the terminal, the room opens in the web chat; the incident is the story's Monday.
+    expect(r.stdout).toMatch(/songkai 申报了 P1 故障 INC-20261130-001：开盘委托大量失败\n故障群：INC-20261130-001 jzjy/);
     expect(r.stdout).toContain('当前未解决的故障');
   });
 
@@ -152,7 +170,7 @@ describe('warroom CLI', () => {
   });
 });
 
-describe('warroom kb', () => {
+describe('warroom kb', slow, () => {
   it('ingests the shipped runbooks and answers `kb search --json` with the FPGA/MDGW runbook first', async () => {
     const h = home();
     const ingest = await warroom(h, ['kb', 'ingest']);
@@ -185,7 +203,7 @@ describe('warroom kb', () => {
   });
 });
 
-describe('warroom localize', () => {
+describe('warroom localize', slow, () => {
   it('prints the card as JSON with the documented keys, culprit first', async () => {
     const h = home();
     expect((await warroom(h, ['demo', '--no-shift'])).code).toBe(0);
