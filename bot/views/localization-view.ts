@@ -15,7 +15,7 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
   ].sort((a, b) => b.score - a.score);
   sections.push({
     title: card.onset
-      ? t(lang, `故障起始前 ${card.window.tradingDays.length} 个交易日至今的变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes from ${card.window.tradingDays.length} trading days before the onset until now (${card.window.tradingDays.join(', ')}), most suspicious first`)
+      ? t(lang, `故障起始前 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')} 起至今），按可疑度排序`, `Changes from ${card.window.tradingDays.length} trading days before the onset until now (${card.window.tradingDays.join(', ')}), most suspicious first`)
       : t(lang, `近 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes in the last ${card.window.tradingDays.length} trading days (${card.window.tradingDays.join(', ')}), most suspicious first`),
     lines: suspects.length ? suspects.map((s) => s.line) : [t(lang, '窗口内无变更', 'No changes in the window')],
   });
