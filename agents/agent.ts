@@ -1,13 +1,13 @@
-import type { App } from '../core/app.js';
-import { toolContext } from '../core/app.js';
-import { listSystems } from '../db/queries/systems.js';
-import { t, type Lang, type OutgoingMessage } from '../bot/messages.js';
-import { changesView, incidentsView, oncallView, systemsView, toolProblemView } from '../bot/views/tool-views.js';
+import type { Lang } from '../core/lang.js';
+import { changeLookupTool } from '../tools/change-intel/change-lookup.js';
+import { openIncidentsTool } from '../tools/incidents/open-incidents.js';
+import { getRunbookTool, searchRunbooksTool } from '../tools/knowledge-search/search-runbooks.js';
+import { listSystemsTool } from '../tools/oncall/list-systems.js';
+import { oncallTool } from '../tools/oncall/oncall.js';
+import { listSystems } from '../tools/oncall/systems.js';
+import { toolContext, type App } from '../tools/services.js';
 import type { ToolResult } from '../tools/tool.js';
-import { runbookAnswerView } from '../bot/views/runbook-views.js';
-import type { getRunbookTool, searchRunbooksTool } from '../tools/search-runbooks.js';
-import type { z } from 'zod';
-import { readIntent } from './intents.js';
+import { readIntent, type Intent } from './intents.js';
 
 export interface Citation {
   runbookId: string;
@@ -15,12 +15,23 @@ export interface Citation {
   source: string;
 }
 
+/**
+ * What an agent returns: data, never a rendered message. The bot turns it into a view (one table
+ * in bot/views/ for tool results, for commands and agents alike).
+ */
 export interface AgentAnswer {
-  message: OutgoingMessage;
+  /** What the question was read as. */
+  intent: Intent['kind'];
+  /** Every tool call made, in order, with its status, data and summary. */
   toolCalls: ToolResult[];
+  /** Runbook passages the answer rests on. */
   citations: Citation[];
+  /** Guesses, kept apart from facts (tool output, cited runbooks); the offline planner makes none. */
+  hypotheses: string[];
   /** Write/high tools the agent suggests; they become action requests, never direct runs. */
   proposedActions: Array<{ tool: string; input: unknown; reason: string }>;
+  /** Set when the agent needs a system named before it can call a tool: the systems it knows. */
+  clarify?: { about: 'changes' | 'oncall'; systems: string[] };
 }
 
 export interface Question {
@@ -32,63 +43,32 @@ export interface Question {
 
 /**
  * The offline agent: a deterministic planner over the same tools the LLM agent uses. It reads the
- * question's intent, calls one tool through the registry, and renders the result.
+ * question's intent and calls the tools for it through the registry's typed door.
  */
 export async function answerOffline(app: App, q: Question): Promise<AgentAnswer> {
   const ctx = toolContext(app, q.actor, q.incidentId ? { incidentId: q.incidentId } : {});
   const systems = await listSystems(app.db);
   const intent = readIntent(q.text, systems, app.config.WARROOM_CHANGE_WINDOW_DAYS);
-  const lang = q.lang;
-  const answer = (message: OutgoingMessage, toolCalls: ToolResult[] = []): AgentAnswer => ({ message, toolCalls, citations: [], proposedActions: [] });
+  const answer = (toolCalls: ToolResult[], extra: Partial<AgentAnswer> = {}): AgentAnswer => ({ intent: intent.kind, toolCalls, citations: [], hypotheses: [], proposedActions: [], ...extra });
+  const clarify = (about: 'changes' | 'oncall') => answer([], { clarify: { about, systems: systems.map((s) => s.name) } });
 
   switch (intent.kind) {
-    case 'changes': {
-      if (!intent.system) return answer(askWhichSystem(systems.map((s) => s.name), lang, t(lang, '哪个系统的变更？', 'Changes to which system?')));
-      const r = await app.tools.invoke('change_lookup', { system: intent.system.id, days: intent.days, includeNeighbours: intent.includeNeighbours }, ctx);
-      return answer(r.status === 'error' ? toolProblemView(r, lang) : changesView(r.data as never, lang, app.config.WARROOM_TIMEZONE), [r]);
-    }
-    case 'oncall': {
-      if (!intent.system) return answer(askWhichSystem(systems.map((s) => s.name), lang, t(lang, '哪个系统的值班？', 'On call for which system?')));
-      const r = await app.tools.invoke('who_is_oncall', { system: intent.system.id }, ctx);
-      return answer(r.status === 'error' ? toolProblemView(r, lang) : oncallView(r.data as never, lang), [r]);
-    }
-    case 'incidents': {
-      const r = await app.tools.invoke('open_incidents', intent.system ? { system: intent.system.id } : {}, ctx);
-      return answer(r.status === 'error' ? toolProblemView(r, lang) : incidentsView(r.data as never, lang), [r]);
-    }
-    case 'systems': {
-      const r = await app.tools.invoke('list_systems', {}, ctx);
-      return answer(r.status === 'error' ? toolProblemView(r, lang) : systemsView(r.data as never, lang), [r]);
-    }
+    case 'changes':
+      if (!intent.system) return clarify('changes');
+      return answer([await app.tools.call(changeLookupTool, { system: intent.system.id, days: intent.days, includeNeighbours: intent.includeNeighbours }, ctx)]);
+    case 'oncall':
+      if (!intent.system) return clarify('oncall');
+      return answer([await app.tools.call(oncallTool, { system: intent.system.id }, ctx)]);
+    case 'incidents':
+      return answer([await app.tools.call(openIncidentsTool, intent.system ? { system: intent.system.id } : {}, ctx)]);
+    case 'systems':
+      return answer([await app.tools.call(listSystemsTool, {}, ctx)]);
     case 'runbook': {
-      const search = await app.tools.invoke<z.output<(typeof searchRunbooksTool)['output']>>('search_runbooks', { query: q.text, top: 4 }, ctx);
+      const search = await app.tools.call(searchRunbooksTool, { query: q.text, top: 4 }, ctx);
       const hits = search.data?.hits ?? [];
-      if (search.status === 'error') return answer(toolProblemView(search, lang), [search]);
-      if (hits.length === 0) {
-        return answer(
-          {
-            lang,
-            text: t(
-              lang,
-              '运行手册里没有找到相关内容。可以问我：某系统最近几个交易日的变更、谁在值班、当前有哪些故障；输入「帮助」查看全部命令。',
-              "I found nothing about that in the runbooks. Ask me about a system's recent changes, who is on call, or what incidents are open; type `help` for all commands.",
-            ),
-          },
-          [search],
-        );
-      }
-      const full = await app.tools.invoke<z.output<(typeof getRunbookTool)['output']>>('get_runbook', { id: hits[0]!.runbookId }, ctx);
-      const result = answer(runbookAnswerView(hits, full.data, lang), [search, full]);
-      result.citations = hits.map((h) => ({ runbookId: h.runbookId, section: h.section, source: h.source }));
-      return result;
+      if (search.status === 'error' || hits.length === 0) return answer([search]);
+      const full = await app.tools.call(getRunbookTool, { id: hits[0]!.runbookId }, ctx);
+      return answer([search, full], { citations: hits.map((h) => ({ runbookId: h.runbookId, section: h.section, source: h.source })) });
     }
   }
-}
-
-function askWhichSystem(names: string[], lang: Lang, question: string): OutgoingMessage {
-  return {
-    lang,
-    text: question,
-    context: [names.length ? t(lang, `已知系统：${names.join('、')}`, `Known systems: ${names.join(', ')}`) : t(lang, '还没有导入系统。', 'No systems loaded yet.')],
-  };
 }

@@ -1,5 +1,5 @@
-import type { SystemRow } from '../db/queries/systems.js';
-import { systemsMentioned } from '../db/queries/systems.js';
+import type { SystemRow } from '../tools/oncall/systems.js';
+import { systemsMentioned } from '../tools/oncall/systems.js';
 
 /**
  * Deterministic reading of a question: which tool answers it and with what input. Used by the

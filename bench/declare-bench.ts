@@ -21,7 +21,8 @@
  * if the benchmark could not run.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createApp, type App } from '../core/app.js';
+import { type App } from '../tools/services.js';
+import { createApp } from '../app/create-app.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger } from '../core/logger.js';
 import { shippedRunbooksDir } from '../core/paths.js';
@@ -30,7 +31,7 @@ import { loadDemo } from '../db/demo.js';
 import { migrate } from '../db/migrate.js';
 import { createPgliteDb } from '../db/pglite.js';
 import { ingestRunbooks } from '../knowledge/ingest.js';
-import { startWarroom, type RunningWarroom } from '../server/warroom.js';
+import { startWarroom, type RunningWarroom } from '../app/warroom.js';
 import { signSlackRequest, slashCommandBody, startSlackStandin, type SlackStandin, type SlackStandinCall } from '../test/helpers/slack-standin.js';
 import { withBenchDatabase } from './bench-db.js';
 

@@ -17,9 +17,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { diffSnapshotFiles } from '../tools/diff/files.js';
-import { NoiseRules } from '../tools/diff/noise.js';
-import { FACTORS_TAIL, FLEET_HEAD, FLEET_TAIL } from '../tools/snapshot.js';
+import { diffSnapshotFiles } from '../tools/change-intel/diff/files.js';
+import { NoiseRules } from '../tools/change-intel/diff/noise.js';
+import { FACTORS_TAIL, FLEET_HEAD, FLEET_TAIL } from '../tools/change-intel/snapshot.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

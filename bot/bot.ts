@@ -1,4 +1,4 @@
-import type { App } from '../core/app.js';
+import type { App } from '../tools/services.js';
 import { errorMessage, isWarroomError } from '../core/errors.js';
 import { actorOf, handleMessage, splitArgs } from './conversation.js';
 import { declareFromAlert, primaryPlatform } from './incidents/alerts.js';

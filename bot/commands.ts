@@ -1,9 +1,15 @@
-import type { App } from '../core/app.js';
-import { toolContext } from '../core/app.js';
-import { runbookView } from './views/runbook-views.js';
-import { localizationView } from './views/localization-view.js';
-import { changesView, incidentsView, oncallView, systemsView, toolProblemView } from './views/tool-views.js';
-import { diffView, noiseAddedView, noiseRulesView } from './views/diff-views.js';
+import type { App } from '../tools/services.js';
+import { toolContext } from '../tools/services.js';
+import { toolProblemView } from './views/tool-views.js';
+import { toolResultView } from './views/tool-view-table.js';
+import { changeLookupTool } from '../tools/change-intel/change-lookup.js';
+import { localizeToolRef } from '../tools/change-intel/localize.js';
+import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from '../tools/change-intel/noise-rules.js';
+import { diffSnapshotsTool } from '../tools/change-intel/snapshot-diff.js';
+import { openIncidentsTool } from '../tools/incidents/open-incidents.js';
+import { getRunbookTool } from '../tools/knowledge-search/search-runbooks.js';
+import { listSystemsTool } from '../tools/oncall/list-systems.js';
+import { oncallTool } from '../tools/oncall/oncall.js';
 import { t, type IncomingMessage, type Lang, type OutgoingMessage } from './messages.js';
 import { parseTradingDays } from '../agents/intents.js';
 
@@ -39,8 +45,8 @@ export const commands: Command[] = [
     usage: { zh: '系统 [关键字]', en: 'systems [word]' },
     summary: { zh: '列出已知系统及其依赖', en: 'list the known systems and their dependencies' },
     async run({ app, actor, lang, args }) {
-      const r = await app.tools.invoke('list_systems', args.length ? { query: args.join(' ') } : {}, toolContext(app, actor));
-      return r.status === 'success' ? systemsView(r.data as never, lang) : toolProblemView(r, lang);
+      const r = await app.tools.call(listSystemsTool, args.length ? { query: args.join(' ') } : {}, toolContext(app, actor));
+      return r.status === 'success' ? toolResultView(r, lang, app.config.WARROOM_TIMEZONE) : toolProblemView(r, lang);
     },
   },
   {
@@ -49,8 +55,8 @@ export const commands: Command[] = [
     summary: { zh: '某系统当前的值班人员（按角色）', en: 'who is on call for a system, by role' },
     async run({ app, actor, lang, args }) {
       if (!args[0]) return usageError(this, lang);
-      const r = await app.tools.invoke('who_is_oncall', { system: args[0], ...(args[1] ? { role: args[1] } : {}) }, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : oncallView(r.data as never, lang);
+      const r = await app.tools.call(oncallTool, { system: args[0], ...(args[1] ? { role: args[1] } : {}) }, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
   {
@@ -64,8 +70,8 @@ export const commands: Command[] = [
       const system = rest.filter((a) => a !== dayArg).join(' ');
       if (!system) return usageError(this, lang);
       const days = dayArg ? (/^\d+$/.test(dayArg) ? Number(dayArg) : parseTradingDays(dayArg, app.config.WARROOM_CHANGE_WINDOW_DAYS)) : app.config.WARROOM_CHANGE_WINDOW_DAYS;
-      const r = await app.tools.invoke('change_lookup', { system, days, includeNeighbours }, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : changesView(r.data as never, lang, app.config.WARROOM_TIMEZONE);
+      const r = await app.tools.call(changeLookupTool, { system, days, includeNeighbours }, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
   {
@@ -74,8 +80,8 @@ export const commands: Command[] = [
     summary: { zh: '显示一份运行手册全文', en: 'show one runbook in full' },
     async run({ app, actor, lang, args }) {
       if (!args[0]) return usageError(this, lang);
-      const r = await app.tools.invoke('get_runbook', { id: args[0] }, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : runbookView(r.data as never, lang);
+      const r = await app.tools.call(getRunbookTool, { id: args[0] }, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
   {
@@ -89,8 +95,8 @@ export const commands: Command[] = [
       if (!args[0]) return usageError(this, lang);
       const at = args.find((a) => /^\d{4}-\d{2}-\d{2}T/.test(a));
       const system = args.filter((a) => a !== at).join(' ');
-      const r = await app.tools.invoke('localize', { system, ...(at ? { at } : {}) }, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : localizationView(r.data as never, lang, app.config.WARROOM_TIMEZONE);
+      const r = await app.tools.call(localizeToolRef, { system, ...(at ? { at } : {}) }, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
   {
@@ -98,8 +104,8 @@ export const commands: Command[] = [
     usage: { zh: '故障', en: 'incidents' },
     summary: { zh: '当前未恢复的故障', en: 'open incidents right now' },
     async run({ app, actor, lang }) {
-      const r = await app.tools.invoke('open_incidents', {}, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : incidentsView(r.data as never, lang);
+      const r = await app.tools.call(openIncidentsTool, {}, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
   {
@@ -121,8 +127,8 @@ export const commands: Command[] = [
           : second
             ? { host, against: second }
             : { host };
-      const r = await app.tools.invoke('diff_snapshots', input, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : diffView(r.data as never, lang);
+      const r = await app.tools.call(diffSnapshotsTool, input, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
   {
@@ -132,18 +138,18 @@ export const commands: Command[] = [
     async run({ app, actor, lang, args }) {
       const [first, second] = args;
       if (!first || /^(list|ls|列表|规则)$/i.test(first)) {
-        const r = await app.tools.invoke('noise_rules', {}, toolContext(app, actor));
-        return r.status === 'error' ? toolProblemView(r, lang) : noiseRulesView(r.data as never, lang);
+        const r = await app.tools.call(noiseRulesTool, {}, toolContext(app, actor));
+        return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
       }
       if (/^(rm|remove|del|delete|删除|移除)$/i.test(first)) {
         if (!second) return usageError(this, lang);
-        const r = await app.tools.invoke('noise_rule_remove', { id: second }, toolContext(app, actor));
-        return r.status === 'error' ? toolProblemView(r, lang) : { lang, text: r.summary };
+        const r = await app.tools.call(noiseRuleRemoveTool, { id: Number(second) }, toolContext(app, actor));
+        return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
       }
       if (!second) return usageError(this, lang);
       const reason = args.slice(2).join(' ');
-      const r = await app.tools.invoke('noise_rule_add', { factor: first, keyPattern: second, ...(reason ? { reason } : {}) }, toolContext(app, actor));
-      return r.status === 'error' ? toolProblemView(r, lang) : noiseAddedView(r.data as never, lang);
+      const r = await app.tools.call(noiseRuleAddTool, { factor: first, keyPattern: second, ...(reason ? { reason } : {}) }, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
 ];

@@ -1,6 +1,7 @@
-import type { App } from '../core/app.js';
+import type { App } from '../tools/services.js';
 import { errorMessage, isWarroomError } from '../core/errors.js';
 import { answerOffline } from '../agents/agent.js';
+import { answerView } from './views/answer-view.js';
 import { findCommand } from './commands.js';
 import { answerStatus, matchStatusQuestion } from './incidents/status.js';
 import { detectLang, t, type IncomingMessage, type OutgoingMessage } from './messages.js';
@@ -51,7 +52,7 @@ export async function handleMessage(app: App, msg: IncomingMessage): Promise<Out
       return [{ lang, text: t(lang, `未知命令「${first}」。输入「帮助」查看可用命令。`, `Unknown command "${first}". Type \`help\` to see the commands.`) }];
     }
     const answer = await answerOffline(app, { text, actor, lang });
-    return [answer.message];
+    return [answerView(answer, lang, app.config.WARROOM_TIMEZONE)];
   } catch (err) {
     if (isWarroomError(err)) return [{ lang, text: err.toUserText() }];
     app.logger.error({ err: errorMessage(err), platform: msg.user.platform }, 'message handling failed');

@@ -3,7 +3,8 @@
  * and render `OutgoingMessage` as Block Kit, WeCom cards, terminal text or the local web chat.
  */
 export type Platform = 'cli' | 'local' | 'slack' | 'wecom';
-export type Lang = 'zh' | 'en';
+export { t, type Lang } from '../core/lang.js';
+import type { Lang } from '../core/lang.js';
 
 export interface ChatUser {
   platform: Platform;
@@ -68,6 +69,3 @@ export function detectLang(text: string): Lang {
   return han / 2 >= latinWords ? 'zh' : 'en';
 }
 
-export function t(lang: Lang, zh: string, en: string): string {
-  return lang === 'zh' ? zh : en;
-}

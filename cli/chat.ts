@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { App } from '../core/app.js';
+import type { App } from '../tools/services.js';
 import { createBot, type Bot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
 import { formatShort } from '../core/time.js';

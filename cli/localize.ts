@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { renderText } from '../bot/render/text.js';
 import { localizationView } from '../bot/views/localization-view.js';
-import { toolContext } from '../core/app.js';
+import { toolContext } from '../tools/services.js';
 import { WarroomError } from '../core/errors.js';
+import { localizeToolRef } from '../tools/change-intel/localize.js';
 import { parseTimeOption, withApp } from './run.js';
 
 export function registerLocalizeCommand(program: Command): void {
@@ -20,10 +21,10 @@ export function registerLocalizeCommand(program: Command): void {
       const onset = parseTimeOption(opts.onset, '--onset');
       await withApp(async (app) => {
         const input = { system: opts.system, ...(at ? { at: at.toISOString() } : {}), ...(onset ? { onset: onset.toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
-        const r = await app.tools.invoke('localize', input, toolContext(app, process.env.WARROOM_USER ?? 'cli'));
-        if (r.status === 'error') throw new WarroomError('localize_failed', r.error ?? r.summary);
+        const r = await app.tools.call(localizeToolRef, input, toolContext(app, process.env.WARROOM_USER ?? 'cli'));
+        if (r.status === 'error' || !r.data) throw new WarroomError('localize_failed', r.error ?? r.summary);
         if (opts.json) process.stdout.write(`${JSON.stringify(r.data, null, 2)}\n`);
-        else process.stdout.write(`${renderText(localizationView(r.data as never, opts.lang === 'en' ? 'en' : 'zh', app.config.WARROOM_TIMEZONE))}\n`);
+        else process.stdout.write(`${renderText(localizationView(r.data, opts.lang === 'en' ? 'en' : 'zh', app.config.WARROOM_TIMEZONE))}\n`);
       });
     });
 }

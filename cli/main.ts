@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { configuredClock } from '../core/app.js';
+import { configuredClock } from '../app/create-app.js';
 import { loadConfig } from '../core/config.js';
 import { createBot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
@@ -20,7 +20,7 @@ import { printIngestReport, registerKnowledgeCommands } from './kb.js';
 import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption, reportError, withApp } from './run.js';
 import { startServer } from './start.js';
-import { startWarroom } from '../server/warroom.js';
+import { startWarroom } from '../app/warroom.js';
 import { postmortemOf } from '../bot/incidents/postmortem.js';
 import { requireIncident } from '../bot/incidents/store.js';
 

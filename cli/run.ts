@@ -1,4 +1,5 @@
-import { createApp, type App } from '../core/app.js';
+import { type App } from '../tools/services.js';
+import { createApp } from '../app/create-app.js';
 import { loadConfig, type Config } from '../core/config.js';
 import { isWarroomError, WarroomError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';

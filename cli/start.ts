@@ -1,9 +1,9 @@
-import { createApp } from '../core/app.js';
+import { createApp } from '../app/create-app.js';
 import { loadConfig } from '../core/config.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
-import { startWarroom } from '../server/warroom.js';
+import { startWarroom } from '../app/warroom.js';
 
 /** `warroom start`: one HTTP server until SIGTERM/SIGINT, then a clean shutdown. */
 export async function startServer(): Promise<void> {

@@ -2,27 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
-import type { App } from '../core/app.js';
+import type { App } from '../tools/services.js';
+import { sendJson, type Route, type RouteContext } from '../bot/http.js';
+
+export { sendJson, type Route, type RouteContext };
 import { redactUrl } from '../core/config.js';
 import { errorMessage, isWarroomError, WarroomError } from '../core/errors.js';
 import { enableDefaultMetrics, httpDuration, httpRequests, metricsRegistry } from '../core/metrics.js';
 import { pingRedis } from '../core/redis.js';
-
-export interface RouteContext {
-  app: App;
-  req: IncomingMessage;
-  res: ServerResponse;
-  url: URL;
-  /** The raw body, read once (webhook signatures need the exact bytes). */
-  body(): Promise<Buffer>;
-  json(): Promise<unknown>;
-}
-
-export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  path: string;
-  handler(ctx: RouteContext): Promise<void>;
-}
 
 export interface HttpServerOptions {
   port: number;
@@ -31,12 +18,6 @@ export interface HttpServerOptions {
   redis?: Redis;
   /** Largest body accepted, in bytes. */
   maxBodyBytes?: number;
-}
-
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

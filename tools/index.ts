@@ -1,12 +1,12 @@
-import { changeLookupTool } from './change-lookup.js';
-import { createLocalizeTool } from './localize.js';
-import { listSystemsTool } from './list-systems.js';
-import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from './noise-rules.js';
-import { oncallTool } from './oncall.js';
-import { openIncidentsTool } from './open-incidents.js';
+import { changeLookupTool } from './change-intel/change-lookup.js';
+import { createLocalizeTool } from './change-intel/localize.js';
+import { listSystemsTool } from './oncall/list-systems.js';
+import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from './change-intel/noise-rules.js';
+import { oncallTool } from './oncall/oncall.js';
+import { openIncidentsTool } from './incidents/open-incidents.js';
 import { ToolRegistry } from './registry.js';
-import { getRunbookTool, searchRunbooksTool } from './search-runbooks.js';
-import { diffSnapshotsTool } from './snapshot-diff.js';
+import { getRunbookTool, searchRunbooksTool } from './knowledge-search/search-runbooks.js';
+import { diffSnapshotsTool } from './change-intel/snapshot-diff.js';
 import type { ToolDefinition } from './tool.js';
 
 /** Every shipped tool. Adding a tool is one file in tools/ and one line here. */

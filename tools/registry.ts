@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { errorMessage, isWarroomError } from '../core/errors.js';
 import { toolCalls, toolDuration } from '../core/metrics.js';
 import { appendAudit } from '../db/audit.js';
-import type { ToolContext, ToolDefinition, ToolResult } from './tool.js';
+import type { ToolContext, ToolDefinition, ToolRef, ToolResult } from './tool.js';
 
 function describeZodError(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
@@ -82,6 +82,14 @@ export class ToolRegistry {
       if (!isWarroomError(err)) ctx.logger.error({ tool: name, err: errorMessage(err) }, 'tool failed');
       return finish({ status: 'error', summary: `${name} failed: ${error}`, error }, parsed.data);
     }
+  }
+
+  /**
+   * The typed door: input and result types come from the tool's definition (or a reference with the
+   * same name and schemas), so callers need no casts. Runs through `invoke`, in the same fixed order.
+   */
+  async call<I extends z.ZodTypeAny, O extends z.ZodTypeAny>(tool: ToolRef<I, O>, input: z.input<I>, ctx: ToolContext): Promise<ToolResult<z.output<O>>> {
+    return this.invoke<z.output<O>>(tool.name, input, ctx);
   }
 
   names(): string[] {

@@ -43,6 +43,9 @@ export interface ToolDefinition<I extends z.ZodTypeAny = z.ZodTypeAny, O extends
   run(input: z.output<I>, ctx: ToolContext): Promise<ToolOutput<z.output<O>>>;
 }
 
+/** What a typed call needs of a tool: its name and schemas (a definition is one). */
+export type ToolRef<I extends z.ZodTypeAny = z.ZodTypeAny, O extends z.ZodTypeAny = z.ZodTypeAny> = Pick<ToolDefinition<I, O>, 'name' | 'input' | 'output'>;
+
 export type ToolStatus = 'success' | 'no_data' | 'error' | 'approval_required';
 
 export interface ToolResult<O = unknown> {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { errorMessage, WarroomError } from '../../core/errors.js';
 import { formatShort } from '../../core/time.js';
-import { resolveSystem } from '../../db/queries/systems.js';
+import { resolveSystem } from '../../tools/oncall/systems.js';
 import type { Bot } from '../bot.js';
 import { detectLang, t, type Lang } from '../messages.js';
 import type { ChatPlatform } from '../platforms/platform.js';

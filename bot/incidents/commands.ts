@@ -1,6 +1,6 @@
 import { WarroomError } from '../../core/errors.js';
 import { parseTypedMoment } from '../../core/time.js';
-import { resolveSystem, listSystems } from '../../db/queries/systems.js';
+import { resolveSystem, listSystems } from '../../tools/oncall/systems.js';
 import type { Bot } from '../bot.js';
 import { detectLang, t, type Lang, type OutgoingMessage, type Platform } from '../messages.js';
 import type { BotReply, ChatPlatform } from '../platforms/platform.js';

@@ -1,8 +1,9 @@
-import { toolContext, type App } from '../../core/app.js';
+import { toolContext, type App } from '../../tools/services.js';
 import { errorMessage } from '../../core/errors.js';
 import { appendAudit } from '../../db/audit.js';
-import { resolveSystem } from '../../db/queries/systems.js';
-import { detectOnset } from '../../agents/localization.js';
+import { resolveSystem } from '../../tools/oncall/systems.js';
+import { detectOnset } from '../../tools/change-intel/localization.js';
+import { localizeToolRef } from '../../tools/change-intel/localize.js';
 import type { Lang } from '../messages.js';
 import { t } from '../messages.js';
 import type { ChatPlatform, MessageRef, RoomRef } from '../platforms/platform.js';
@@ -200,13 +201,13 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
 
 /** The card as of the declaration; its window counts back from the onset (given, or found from the alerts). */
 async function localize(app: App, actor: string, system: string, incident: IncidentRow, onset: Date | undefined): Promise<LocalizationCard | undefined> {
-  const r = await app.tools.invoke(
-    'localize',
+  const r = await app.tools.call(
+    localizeToolRef,
     { system, at: incident.opened_at.toISOString(), ...(onset ? { onset: onset.toISOString() } : {}), symptom: incident.title },
     toolContext(app, actor, { incidentId: incident.id }),
   );
   if (r.status === 'error') throw new Error(r.summary);
-  return r.data as LocalizationCard;
+  return r.data;
 }
 
 function unique<T>(xs: T[]): T[] {

@@ -1,4 +1,4 @@
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { errorMessage, WarroomError } from '../../core/errors.js';
 import { appendAudit } from '../../db/audit.js';
 import type { Bot } from '../bot.js';

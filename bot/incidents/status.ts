@@ -1,4 +1,4 @@
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { addDays, localParts, zonedTime } from '../../core/time.js';
 import type { Lang, OutgoingMessage, Platform } from '../messages.js';
 import { incidentFacts, incidentPolicy } from './facts.js';

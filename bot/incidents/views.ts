@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { formatShort } from '../../core/time.js';
-import type { localizationCardSchema } from '../../tools/localize.js';
+import type { localizationCardSchema } from '../../tools/change-intel/localize.js';
 import { t, type Lang, type MessageButton, type OutgoingMessage } from '../messages.js';
 import { localizationView } from '../views/localization-view.js';
 import type { IncidentFacts } from './facts.js';

@@ -1,7 +1,7 @@
 import type { Config } from '../../core/config.js';
 import { WarroomError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Route } from '../../server/http.js';
+import type { Route } from '../http.js';
 import { attachPlatform, type Bot } from '../bot.js';
 import type { Platform } from '../messages.js';
 import { createLocalChatPlatform } from './local.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorMessage, isWarroomError, WarroomError } from '../../core/errors.js';
 import { formatShort, formatZoned } from '../../core/time.js';
 import type { Db, Queryable } from '../../db/db.js';
-import { sendJson, type Route, type RouteContext } from '../../server/http.js';
+import { sendJson, type Route, type RouteContext } from '../http.js';
 import type { Bot } from '../bot.js';
 import { detectLang, t, type OutgoingMessage } from '../messages.js';
 import { chatPageCss, chatPageHtml, chatPageJs } from './local-page.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Bot } from '../bot.js';
 import { errorMessage, WarroomError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Route } from '../../server/http.js';
+import type { Route } from '../http.js';
 import { detectLang, t, type Lang, type OutgoingMessage } from '../messages.js';
 import { parseActionId, renderBlockKit } from '../render/block-kit.js';
 import type { BotReply, ChatEvent, ChatPlatform, MessageRef, RoomRef } from './platform.js';

@@ -5,7 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { errorMessage, isWarroomError, WarroomError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Route, RouteContext } from '../../server/http.js';
+import type { Route, RouteContext } from '../http.js';
 import type { Bot } from '../bot.js';
 import { t, type OutgoingMessage } from '../messages.js';
 import { clip, decodeButtonKey, isWarroomTaskId, renderWeComMarkdown, renderWeComMarkdownParts, renderWeComTemplateCard } from '../render/wecom.js';

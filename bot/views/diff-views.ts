@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { describeModification } from '../../tools/diff/render.js';
-import type { noiseRuleAddTool, noiseRulesTool } from '../../tools/noise-rules.js';
-import type { diffSnapshotsTool } from '../../tools/snapshot-diff.js';
+import { describeModification } from '../../tools/change-intel/diff/render.js';
+import type { noiseRuleAddTool, noiseRulesTool } from '../../tools/change-intel/noise-rules.js';
+import type { diffSnapshotsTool } from '../../tools/change-intel/snapshot-diff.js';
 import { t, type Lang, type MessageButton, type OutgoingMessage } from '../messages.js';
 
 type Out<T extends { output: z.ZodTypeAny }> = z.output<T['output']>;

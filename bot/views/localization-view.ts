@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { formatShort } from '../../core/time.js';
-import type { localizationCardSchema } from '../../tools/localize.js';
+import type { localizationCardSchema } from '../../tools/change-intel/localize.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
 
 type Card = z.output<typeof localizationCardSchema>;

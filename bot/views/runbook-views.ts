@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { getRunbookTool, searchRunbooksTool } from '../../tools/search-runbooks.js';
+import type { getRunbookTool, searchRunbooksTool } from '../../tools/knowledge-search/search-runbooks.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
 
 type Hits = z.output<(typeof searchRunbooksTool)['output']>['hits'];

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { formatShort } from '../../core/time.js';
-import type { changeLookupTool } from '../../tools/change-lookup.js';
-import type { listSystemsTool } from '../../tools/list-systems.js';
-import type { oncallTool } from '../../tools/oncall.js';
-import type { openIncidentsTool } from '../../tools/open-incidents.js';
+import type { changeLookupTool } from '../../tools/change-intel/change-lookup.js';
+import type { listSystemsTool } from '../../tools/oncall/list-systems.js';
+import type { oncallTool } from '../../tools/oncall/oncall.js';
+import type { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
 import type { ToolResult } from '../../tools/tool.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
 import { changeFlagLabel, durationLabel, riskLabel, roleLabel, statusLabel } from './labels.js';

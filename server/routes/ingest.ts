@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isWarroomError, WarroomError } from '../../core/errors.js';
 import { importJson, type ImportReport } from '../../db/import.js';
-import { storeSnapshots } from '../../db/queries/snapshots.js';
-import { parseSnapshotDocument } from '../../tools/snapshot.js';
+import { storeSnapshots } from '../../tools/change-intel/snapshots-store.js';
+import { parseSnapshotDocument } from '../../tools/change-intel/snapshot.js';
 import { sendJson, type Route, type RouteContext } from '../http.js';
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { App } from '../../core/app.js';
-import { toolContext } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
+import { toolContext } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
 import { importJson } from '../../db/import.js';
-import type { localizationCardSchema } from '../../tools/localize.js';
+import type { localizationCardSchema } from '../../tools/change-intel/localize.js';
 import { useDemoApp, createTestApp } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
 import { importJson } from '../../db/import.js';
 import { useDemoApp, createTestApp, say } from '../helpers/app.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { loadConfig } from '../../core/config.js';
 import type { Db } from '../../db/db.js';
 import { runIncidentTimers } from '../../bot/incidents/timers.js';
@@ -8,7 +8,7 @@ import { incidentPolicy } from '../../bot/incidents/facts.js';
 import { matchStatusQuestion } from '../../bot/incidents/status.js';
 import type { OutgoingMessage } from '../../bot/messages.js';
 import { renderText } from '../../bot/render/text.js';
-import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
+import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 

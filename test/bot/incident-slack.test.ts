@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
-import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
+import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { appMentionEvent, reactionAddedEvent, blockActionsBody, eventCallbackBody, postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
 import { decodeButtonKey } from '../../bot/render/wecom.js';
-import { startWarroom, type RunningWarroom } from '../../server/warroom.js';
+import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { encryptCallback, startWeComStandin, templateCardEventXml, textMessageXml, WECOM_SAMPLE, type WeComStandin } from '../helpers/wecom-standin.js';

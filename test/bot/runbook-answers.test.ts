@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { shippedRunbooksDir } from '../../core/paths.js';
 import type { Db } from '../../db/db.js';
 import { useDemoApp, say } from '../helpers/app.js';

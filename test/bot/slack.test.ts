@@ -6,7 +6,7 @@ import type { OutgoingMessage } from '../../bot/messages.js';
 import type { BotReply, ChatEvent, RoomRef } from '../../bot/platforms/platform.js';
 import { createSlackPlatform, slackChannelName, type SlackPlatform } from '../../bot/platforms/slack.js';
 import { blockKitLimits, escapeMrkdwn, parseActionId, renderBlockKit } from '../../bot/render/block-kit.js';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { isWarroomError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { startHttpServer } from '../../server/http.js';

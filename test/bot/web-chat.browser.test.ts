@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachPlatform, createBot, type Bot } from '../../bot/bot.js';
 import { createLocalChatPlatform, type LocalChat } from '../../bot/platforms/local.js';
 import type { ChatEvent } from '../../bot/platforms/platform.js';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { startHttpServer } from '../../server/http.js';
 import { createDemoApp } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';

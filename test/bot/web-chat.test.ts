@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachPlatform, createBot, type Bot } from '../../bot/bot.js';
 import { createLocalChatPlatform, type LocalChat, type LocalMessage } from '../../bot/platforms/local.js';
 import type { BotReply, ChatEvent, RoomRef } from '../../bot/platforms/platform.js';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { startHttpServer } from '../../server/http.js';
 import { createDemoApp } from '../helpers/app.js';
 import { drivers } from '../helpers/db.js';

@@ -6,7 +6,7 @@ import type { BotReply, ChatEvent, MessageRef } from '../../bot/platforms/platfo
 import { createWeComPlatform, parseCommand, type WeComPlatform } from '../../bot/platforms/wecom.js';
 import { WeComClient } from '../../bot/platforms/wecom-client.js';
 import { decodeButtonKey, encodeButtonKey, renderWeComMarkdown, renderWeComTemplateCard } from '../../bot/render/wecom.js';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { isWarroomError, WarroomError } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { startHttpServer } from '../../server/http.js';

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { toolContext, type App } from '../../core/app.js';
+import { toolContext, type App } from '../../tools/services.js';
 import { TradingCalendar } from '../../core/calendar.js';
 import { addDays, formatZoned, runningClock } from '../../core/time.js';
 import type { Db } from '../../db/db.js';
 import { DEMO_ANCHOR_MONDAY, demoMomentOf, demoShiftWeeks, loadDemo } from '../../db/demo.js';
-import type { localizationCardSchema } from '../../tools/localize.js';
+import type { localizationCardSchema } from '../../tools/change-intel/localize.js';
 import type { z } from 'zod';
 import { createTestApp, say } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';

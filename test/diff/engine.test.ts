@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DiffTally, diffFactor, diffHost, sideOf } from '../../tools/diff/engine.js';
-import { globToRegExp, normalizeKey, normalizeValue, NoiseRules, type UserNoiseRule } from '../../tools/diff/noise.js';
+import { DiffTally, diffFactor, diffHost, sideOf } from '../../tools/change-intel/diff/engine.js';
+import { globToRegExp, normalizeKey, normalizeValue, NoiseRules, type UserNoiseRule } from '../../tools/change-intel/diff/noise.js';
 import { snap } from './helpers.js';
 
 const rule = (id: number, factor: string, keyPattern: string): UserNoiseRule => ({ id, factor, keyPattern, reason: null, createdBy: 'test', createdAt: '2026-11-21T00:00:00.000Z' });

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { HostDiff } from '../../tools/diff/engine.js';
-import { diffSnapshotFiles } from '../../tools/diff/files.js';
-import { NoiseRules } from '../../tools/diff/noise.js';
-import { DiffJsonWriter, renderHostText, renderSummaryText } from '../../tools/diff/render.js';
-import { openSnapshotFile } from '../../tools/diff/snapshot-files.js';
-import type { Snapshot } from '../../tools/snapshot.js';
+import type { HostDiff } from '../../tools/change-intel/diff/engine.js';
+import { diffSnapshotFiles } from '../../tools/change-intel/diff/files.js';
+import { NoiseRules } from '../../tools/change-intel/diff/noise.js';
+import { DiffJsonWriter, renderHostText, renderSummaryText } from '../../tools/change-intel/diff/render.js';
+import { openSnapshotFile } from '../../tools/change-intel/diff/snapshot-files.js';
+import type { Snapshot } from '../../tools/change-intel/snapshot.js';
 import { warroomCli } from '../sensors/cli.js';
 import { snap, tmp, writeFleet, writeSingle } from './helpers.js';
 

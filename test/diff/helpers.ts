@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatSnapshot, FLEET_HEAD, FLEET_TAIL, type Snapshot } from '../../tools/snapshot.js';
-import type { FactorItem } from '../../tools/sensors/sensor.js';
+import { formatSnapshot, FLEET_HEAD, FLEET_TAIL, type Snapshot } from '../../tools/change-intel/snapshot.js';
+import type { FactorItem } from '../../tools/change-intel/sensors/sensor.js';
 
 export const tmp = () => mkdtempSync(join(tmpdir(), 'warroom-diff-'));
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createApp, type App } from '../../core/app.js';
+import { type App } from '../../tools/services.js';
+import { createApp } from '../../app/create-app.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Queryable } from '../../db/db.js';
-import { DiffTally, diffFactor } from '../../tools/diff/engine.js';
-import { NoiseRules } from '../../tools/diff/noise.js';
-import { collectParamRows } from '../../tools/sensors/db-params.js';
-import { collectSchema } from '../../tools/sensors/db-schema.js';
-import { takeSnapshot } from '../../tools/snapshot.js';
+import { DiffTally, diffFactor } from '../../tools/change-intel/diff/engine.js';
+import { NoiseRules } from '../../tools/change-intel/diff/noise.js';
+import { collectParamRows } from '../../tools/change-intel/sensors/db-params.js';
+import { collectSchema } from '../../tools/change-intel/sensors/db-schema.js';
+import { takeSnapshot } from '../../tools/change-intel/snapshot.js';
 import { createTestPglite, createTestPostgres, runPostgres } from '../helpers/db.js';
 
 const SETUP = `

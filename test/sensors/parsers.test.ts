@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { k8sItems } from '../../tools/sensors/k8s-resource.js';
-import { parseMountInfo } from '../../tools/sensors/os-mount.js';
-import { processKey } from '../../tools/sensors/os-process.js';
-import { expandSysctlKey } from '../../tools/sensors/os-sysctl.js';
-import { compressIpv6, parseSocketTable } from '../../tools/sensors/proc.js';
-import { redactSecrets } from '../../tools/sensors/sensor.js';
+import { k8sItems } from '../../tools/change-intel/sensors/k8s-resource.js';
+import { parseMountInfo } from '../../tools/change-intel/sensors/os-mount.js';
+import { processKey } from '../../tools/change-intel/sensors/os-process.js';
+import { expandSysctlKey } from '../../tools/change-intel/sensors/os-sysctl.js';
+import { compressIpv6, parseSocketTable } from '../../tools/change-intel/sensors/proc.js';
+import { redactSecrets } from '../../tools/change-intel/sensors/sensor.js';
 
 describe('/proc/net parsing', () => {
   it('decodes IPv4 and IPv6 addresses and ports as the kernel prints them', () => {

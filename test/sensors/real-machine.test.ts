@@ -5,9 +5,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiffTally, diffHost, sideOf, type HostDiff } from '../../tools/diff/engine.js';
-import { NoiseRules } from '../../tools/diff/noise.js';
-import { takeSnapshot } from '../../tools/snapshot.js';
+import { DiffTally, diffHost, sideOf, type HostDiff } from '../../tools/change-intel/diff/engine.js';
+import { NoiseRules } from '../../tools/change-intel/diff/noise.js';
+import { takeSnapshot } from '../../tools/change-intel/snapshot.js';
 import { warroomCli } from './cli.js';
 
 /**

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { createRedis } from '../../core/redis.js';
 import { startHttpServer } from '../../server/http.js';
 import { createTestApp } from '../helpers/app.js';

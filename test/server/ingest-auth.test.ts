@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import { ingestRoutes } from '../../server/routes/ingest.js';
 import { startHttpServer } from '../../server/http.js';
 import { createTestApp } from '../helpers/app.js';

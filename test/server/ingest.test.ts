@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
 import { startHttpServer } from '../../server/http.js';
 import { ingestRoutes } from '../../server/routes/ingest.js';
-import { formatSnapshot } from '../../tools/snapshot.js';
+import { formatSnapshot } from '../../tools/change-intel/snapshot.js';
 import { createTestApp } from '../helpers/app.js';
 import { drivers } from '../helpers/db.js';
 

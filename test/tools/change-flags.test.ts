@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { App } from '../../core/app.js';
-import { toolContext } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
+import { toolContext } from '../../tools/services.js';
 import { TradingCalendar } from '../../core/calendar.js';
 import type { Db } from '../../db/db.js';
-import { flagChange, flagEvent } from '../../tools/change-flags.js';
-import type { changeLookupTool } from '../../tools/change-lookup.js';
+import { flagChange, flagEvent } from '../../tools/change-intel/change-flags.js';
+import type { changeLookupTool } from '../../tools/change-intel/change-lookup.js';
 import { useDemoApp, say } from '../helpers/app.js';
 
 const calendar = new TradingCalendar();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { App } from '../../core/app.js';
-import { toolContext } from '../../core/app.js';
+import type { App } from '../../tools/services.js';
+import { toolContext } from '../../tools/services.js';
 import { metricsRegistry } from '../../core/metrics.js';
 import type { Db } from '../../db/db.js';
 import { ToolRegistry } from '../../tools/registry.js';

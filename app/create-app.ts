@@ -1,0 +1,44 @@
+import { TradingCalendar } from '../core/calendar.js';
+import type { Config } from '../core/config.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { runningClock } from '../core/time.js';
+import type { Db } from '../db/db.js';
+import { openDb } from '../db/open.js';
+import { createEmbedder } from '../knowledge/embedder.js';
+import { createToolRegistry } from '../tools/index.js';
+import type { App } from '../tools/services.js';
+
+export interface CreateAppOptions {
+  db?: Db;
+  logger?: Logger;
+  clock?: () => Date;
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const calendar = new TradingCalendar({ timeZone: config.WARROOM_TIMEZONE, holidaysFile: config.WARROOM_HOLIDAYS_FILE });
+  const db = options.db ?? (await openDb(config));
+  const app: App = {
+    config,
+    db,
+    calendar,
+    logger,
+    tools: createToolRegistry(),
+    embedder: createEmbedder(config),
+    clock: options.clock ?? configuredClock(config),
+    async close() {
+      if (!options.db) await db.close();
+    },
+  };
+  const thisYear = app.clock().toISOString().slice(0, 4);
+  if (calendar.provisionalYears.has(thisYear) || !calendar.knownYears.has(thisYear)) {
+    logger.warn({ year: thisYear }, 'the exchange holiday list for this year is provisional or missing; set WARROOM_HOLIDAYS_FILE');
+  }
+  return app;
+}
+
+/** The real clock, or one that starts at WARROOM_CLOCK and runs on from there. */
+export function configuredClock(config: Pick<Config, 'WARROOM_CLOCK'>): () => Date {
+  return config.WARROOM_CLOCK ? runningClock(new Date(config.WARROOM_CLOCK)) : () => new Date();
+}
+

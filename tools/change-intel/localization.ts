@@ -1,0 +1,287 @@
+import type { z } from 'zod';
+import { formatZoned } from '../../core/time.js';
+import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
+import { tokenize } from '../../knowledge/tokenize.js';
+import { searchRunbooks } from '../../knowledge/search.js';
+import type { changeLookupTool } from './change-lookup.js';
+import type { ToolContext } from '../tool.js';
+import type { ToolRegistry } from '../registry.js';
+
+/**
+ * The fault-localization card (GF's "AI-assisted fault localization"): the system and its
+ * neighbours, the changes of the last trading days ranked by suspicion with the reasons, health,
+ * recent alerts, similar past incidents and runbooks — every item with its source. The ranking is
+ * a hint for people, never a verdict.
+ */
+export interface LocalizationCard {
+  system: { id: string; name: string; upstream: string[]; downstream: string[] };
+  at: string;
+  /** When the trouble began: the window, the alerts shown and the timing all count back from it. */
+  onset: string | null;
+  /** Where the onset came from: given by the declarer, the first alert of the episode, or none (the time asked is used). */
+  onsetSource: 'given' | 'alert' | null;
+  /** The alert that marks the onset, when it came from one. */
+  onsetAlert: string | null;
+  window: { from: string; to: string; tradingDays: string[] };
+  changes: Array<{ id: string; title: string; system: string; risk: string | null; plannedStart: string | null; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
+  changeEvents: Array<{ id: string; at: string; system: string; operator: string; action: string; object: string; changeId: string | null; flags: string[]; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
+  alerts: { last2h: number; from: string; items: Array<{ id: string; system: string; severity: string; title: string; startsAt: string; open: boolean; count: number }> };
+  health: number;
+  similarIncidents: Array<{ id: string; title: string; system: string; score: number; rootCause: string | null; resolution: string | null; reasons: string[]; reasonsZh: string[] }>;
+  runbooks: Array<{ id: string; title: string; section: string; score: number; source: string }>;
+  disclaimer: { zh: string; en: string };
+}
+
+type ChangeData = z.output<(typeof changeLookupTool)['output']>;
+
+const RISK_WEIGHT: Record<string, number> = { high: 1, medium: 0.6, low: 0.3 };
+const SEVERITY_PENALTY: Record<string, number> = { critical: 15, major: 8, minor: 3, warning: 1 };
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  if (!a.size || !b.size) return 0;
+  let inter = 0;
+  for (const x of a) if (b.has(x)) inter++;
+  return inter / (a.size + b.size - inter);
+}
+
+const tokenSet = (text: string) => new Set(tokenize(text));
+
+/** Reasons in both languages: the card is read in Chinese and English rooms alike. */
+class Reasons {
+  readonly en: string[] = [];
+  readonly zh: string[] = [];
+  add(en: string, zh: string): void {
+    this.en.push(en);
+    this.zh.push(zh);
+  }
+}
+
+/** Trading days strictly between two instants: 0 means the change went live into this very session. */
+function tradingDaysBetween(ctx: ToolContext, from: Date, to: Date): number {
+  const a = ctx.calendar.dateOf(from);
+  const b = ctx.calendar.dateOf(to);
+  if (a >= b) return 0;
+  let n = 0;
+  let d = b;
+  for (let guard = 0; guard < 60; guard++) {
+    const prev = ctx.calendar.tradingDaysBefore(d, 1)[0];
+    if (!prev || prev <= a) break;
+    n++;
+    d = prev;
+  }
+  return n;
+}
+
+export interface LocalizeInput {
+  system: string;
+  at?: Date;
+  /** When the trouble began, if someone knows (the declarer, an alert); otherwise it is found from the alerts. */
+  onset?: Date;
+  /** Extra words about the symptom (an incident title), used for similar incidents and runbooks. */
+  symptom?: string;
+}
+
+export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContext, input: LocalizeInput): Promise<LocalizationCard> {
+  const at = input.at ?? ctx.now;
+  const system = await resolveSystem(ctx.db, input.system);
+  const all = await listSystems(ctx.db);
+  const { upstream, downstream } = neighboursOf(all, system.id);
+  const z8 = (d: Date) => formatZoned(d, ctx.timeZone);
+
+  // The onset: given, or the first alert of the system's current episode. Everything counts back from it,
+  // so a declaration typed hours after the first alert still sees the changes before it.
+  const found = input.onset ? undefined : await detectOnset(ctx, system.id, at);
+  const onset = input.onset && input.onset <= at ? input.onset : (found?.at ?? null);
+  const reference = onset ?? at;
+
+  // Alerts from 2 hours before the onset until now (system and neighbours).
+  const since = new Date(reference.getTime() - 2 * 3600_000);
+  const scope = [system.id, ...upstream, ...downstream];
+  const alertRows = await ctx.db.query<{ id: string; system: string; severity: string; title: string; starts_at: Date; ends_at: Date | null; repeat_count: number }>(
+    `SELECT id, system, severity, title, starts_at, ends_at, repeat_count FROM alerts
+      WHERE system = ANY($1::text[]) AND starts_at <= $3 AND (starts_at >= $2 OR ends_at IS NULL OR ends_at >= $2)
+      ORDER BY starts_at`,
+    [scope, since.toISOString(), at.toISOString()],
+  );
+  const own = alertRows.filter((a) => a.system === system.id);
+  const isOpen = (a: { ends_at: Date | null }) => !a.ends_at || a.ends_at > at;
+  // Health: 100 minus a penalty per open alert on the system (resolved ones count a quarter). A heuristic, stated as such.
+  const penalty = own.reduce((s, a) => s + (SEVERITY_PENALTY[a.severity] ?? 3) * (isOpen(a) ? 1 : 0.25), 0);
+  const health = Math.max(0, Math.round(100 - penalty));
+
+  // Changes of the system and its neighbours in the window, through the same tool chat uses.
+  const lookup = await tools.invoke<ChangeData>('change_lookup', { system: system.id, includeNeighbours: true, at: z8(reference), until: z8(at) }, ctx);
+  if (lookup.status === 'error') throw new Error(lookup.error ?? 'change lookup failed');
+  const data = lookup.data!;
+  const refName = onset ? 'the onset of the alerts' : 'the time asked';
+  const refNameZh = onset ? '告警起始' : '查询时刻';
+
+  // Past incidents and the changes that caused them, for "a similar change caused IMS-…".
+  const past = await ctx.db.query<{ id: string; title: string; system: string; summary: string | null; root_cause: string | null; resolution: string | null; change_ids: string[] }>(
+    "SELECT id, title, system, summary, root_cause, resolution, change_ids FROM incidents WHERE opened_at < $1 AND status = 'resolved'",
+    [at.toISOString()],
+  );
+  const causeIds = [...new Set(past.flatMap((p) => p.change_ids))];
+  const causes = causeIds.length
+    ? await ctx.db.query<{ id: string; title: string; objects: string[] }>('SELECT id, title, objects FROM changes WHERE id = ANY($1::text[])', [causeIds])
+    : [];
+
+  const eventsByChange = new Map<string, ChangeData['events']>();
+  for (const e of data.events) if (e.changeId) eventsByChange.set(e.changeId, [...(eventsByChange.get(e.changeId) ?? []), e]);
+
+  const snapshotCounts = new Map(
+    (await ctx.db.query<{ change_id: string; n: number }>('SELECT change_id, count(*)::int AS n FROM snapshots WHERE change_id = ANY($1::text[]) GROUP BY change_id', [data.changes.map((c) => c.id)])).map((r) => [r.change_id, r.n]),
+  );
+
+  const scoreTiming = (when: Date | null, reasons: Reasons): number => {
+    if (!when) return 0.2;
+    if (when > reference) {
+      reasons.add(`after ${refName}`, `发生在${refNameZh}之后`);
+      return 0.1;
+    }
+    const days = tradingDaysBetween(ctx, when, reference);
+    const hours = Math.round((reference.getTime() - when.getTime()) / 360_000) / 10;
+    if (days === 0) reasons.add(`${hours} h before ${refName}, no trading day in between`, `${refNameZh}前 ${hours} 小时，中间没有交易日`);
+    else reasons.add(`${days} trading day(s) before ${refName}`, `${refNameZh}前 ${days} 个交易日`);
+    return 1 / (1 + days);
+  };
+
+  const changes = data.changes.map((c) => {
+    const reasons = new Reasons();
+    const events = eventsByChange.get(c.id) ?? [];
+    const lastEvent = events.map((e) => new Date(e.at)).filter((d) => d <= reference).sort((a, b) => b.getTime() - a.getTime())[0];
+    const when = lastEvent ?? (c.plannedStart ? new Date(c.plannedStart) : null);
+    let score = 0.35 * scoreTiming(when, reasons);
+    const distance = c.system === system.id ? 1 : 0.5;
+    score += 0.2 * distance;
+    if (c.system === system.id) reasons.add('on the system itself', '本系统');
+    else reasons.add(`on neighbour ${c.system} (${upstream.includes(c.system) ? 'upstream' : 'downstream'})`, `${upstream.includes(c.system) ? '上游' : '下游'}系统 ${c.system}`);
+    score += 0.2 * (RISK_WEIGHT[c.risk ?? ''] ?? 0.5);
+    reasons.add(`${c.risk ?? 'unrated'} risk`, { high: '高风险', medium: '中风险', low: '低风险' }[c.risk ?? ''] ?? '风险未评级');
+    const flags = (c as { flags?: string[] }).flags ?? [];
+    const eventFlags = [...new Set(events.flatMap((e) => (e as { flags?: string[] }).flags ?? []))].filter((f) => f !== 'no-ticket');
+    if (flags.length || eventFlags.length) {
+      score += 0.05 * Math.min(3, flags.length + eventFlags.length);
+      const all = [...new Set([...flags, ...eventFlags])].join(', ');
+      reasons.add(`flags: ${all}`, `风险标记：${all}`);
+    }
+    const diffs = snapshotCounts.get(c.id);
+    if (diffs) {
+      score += 0.05;
+      reasons.add(`${diffs} perception-factor snapshot(s) attached: compare with \`diff\``, `已关联 ${diffs} 份感知因子快照，可用「对比」查看差异`);
+    }
+    const mine = tokenSet(`${c.title} ${c.objects.join(' ')}`);
+    const similar = causes.map((k) => ({ k, s: jaccard(mine, tokenSet(`${k.title} ${k.objects.join(' ')}`)) })).filter((x) => x.k.id !== c.id && x.s >= 0.3).sort((a, b) => b.s - a.s)[0];
+    if (similar) {
+      const inc = past.find((p) => p.change_ids.includes(similar.k.id));
+      score += 0.2 * Math.min(1, similar.s * 1.5);
+      reasons.add(`a similar change (${similar.k.id}) caused ${inc?.id ?? 'a past incident'}`, `类似变更 ${similar.k.id} 曾引发 ${inc?.id ?? '历史故障'}`);
+    }
+    return { id: c.id, title: c.title, system: c.system, risk: c.risk, plannedStart: c.plannedStart, score: Math.round(score * 1000) / 1000, reasons: reasons.en, reasonsZh: reasons.zh, source: 'change ticket (ITSM)' };
+  });
+  changes.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+
+  // Operation events without a ticket are suspects of their own: nobody reviewed them.
+  const changeEvents = data.events
+    .filter((e) => !e.changeId)
+    .map((e) => {
+      const reasons = new Reasons();
+      reasons.add('no change ticket', '无变更单');
+      let score = 0.35 * scoreTiming(new Date(e.at), reasons) + 0.2 * (e.system === system.id ? 1 : 0.5) + 0.15;
+      if (e.system === system.id) reasons.add('on the system itself', '本系统');
+      else reasons.add(`on neighbour ${e.system}`, `关联系统 ${e.system}`);
+      const flags = (e as { flags?: string[] }).flags ?? ['no-ticket'];
+      if (flags.some((f) => f !== 'no-ticket')) {
+        score += 0.1;
+        reasons.add(`flags: ${flags.join(', ')}`, `风险标记：${flags.join(', ')}`);
+      }
+      return { id: e.id, at: e.at, system: e.system, operator: e.operatorName ?? e.operator, action: e.action, object: e.object, changeId: e.changeId, flags, score: Math.round(score * 1000) / 1000, reasons: reasons.en, reasonsZh: reasons.zh, source: `change operation event (${e.source ?? 'unknown source'})` };
+    })
+    .sort((a, b) => b.score - a.score);
+
+  // Similar past incidents: same system or neighbour, and words shared with what is happening now.
+  const now = tokenSet([input.symptom ?? '', ...own.map((a) => a.title)].join(' '));
+  const similarIncidents = past
+    .map((p) => {
+      const reasons = new Reasons();
+      let score = 0;
+      const text = jaccard(now, tokenSet(`${p.title} ${p.summary ?? ''} ${p.root_cause ?? ''}`));
+      if (text > 0) {
+        score += Math.min(1, text * 4) * 0.6;
+        reasons.add(`shares words with the current alerts (${Math.round(text * 100)}%)`, `与当前告警用词重合 ${Math.round(text * 100)}%`);
+      }
+      if (p.system === system.id) {
+        score += 0.3;
+        reasons.add('same system', '同一系统');
+      } else if (scope.includes(p.system)) {
+        score += 0.1;
+        reasons.add('neighbour system', '关联系统');
+      }
+      const byChange = changes.find((c) => c.reasons.some((r) => r.includes(p.id)));
+      if (byChange) {
+        score += 0.2;
+        reasons.add(`caused by a change like ${byChange.id}`, `由与 ${byChange.id} 类似的变更引发`);
+      }
+      return { id: p.id, title: p.title, system: p.system, score: Math.round(score * 1000) / 1000, rootCause: p.root_cause, resolution: p.resolution, reasons: reasons.en, reasonsZh: reasons.zh };
+    })
+    .filter((p) => p.score >= 0.3)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 3);
+
+  // Runbooks for the symptom: the alerts' words and the system's name, preferring runbooks for this system.
+  const query = [input.symptom ?? '', ...own.slice(0, 5).map((a) => a.title), system.name].join(' ').trim();
+  const hits = query ? await searchRunbooks(ctx.db, query, ctx.embedder, { top: 6 }) : [];
+  const forSystem = new Set((await ctx.db.query<{ id: string }>('SELECT id FROM runbooks WHERE $1 = ANY(systems)', [system.id])).map((r) => r.id));
+  const runbooks = hits
+    .map((h) => ({ id: h.runbookId, title: h.title, section: h.section, score: Math.round((h.score + (forSystem.has(h.runbookId) ? 0.2 : 0)) * 1000) / 1000, source: h.source }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 3);
+
+  return {
+    system: { id: system.id, name: system.name, upstream, downstream },
+    at: z8(at),
+    onset: onset ? z8(onset) : null,
+    onsetSource: onset ? (input.onset ? 'given' : 'alert') : null,
+    onsetAlert: found?.alert ?? null,
+    window: { from: data.window.from, to: data.window.to, tradingDays: data.window.tradingDays },
+    changes,
+    changeEvents,
+    alerts: {
+      last2h: alertRows.length,
+      from: z8(since),
+      items: alertRows.map((a) => ({ id: a.id, system: a.system, severity: a.severity, title: a.title, startsAt: z8(a.starts_at), open: isOpen(a), count: a.repeat_count })),
+    },
+    health,
+    similarIncidents,
+    runbooks,
+    disclaimer: {
+      zh: '以上内容由机器按规则筛选排序，仅供参考，不是结论；请结合现场核实。',
+      en: 'Machine-selected and ranked by rules: a hint, not a verdict. Check before acting.',
+    },
+  };
+}
+
+/** How far back an alert still firing can mark the onset (a declaration can come days late), and the gap that separates two episodes. */
+const ONSET_LOOKBACK_MS = 72 * 3600_000;
+const EPISODE_GAP_MS = 2 * 3600_000;
+
+/**
+ * The onset of what is happening on a system at `at`: the first alert of its current episode. The
+ * episode is made of the alerts still firing at `at` (started in the last 3 days) and those that
+ * started in the last 2 hours, chained back while each starts within 2 hours of the next; an old
+ * alert left firing far apart from the rest does not drag the onset back.
+ */
+export async function detectOnset(ctx: Pick<ToolContext, 'db'>, system: string, at: Date): Promise<{ at: Date; alert: string } | undefined> {
+  const rows = await ctx.db.query<{ id: string; starts_at: Date; ends_at: Date | null }>(
+    `SELECT id, starts_at, ends_at FROM alerts
+      WHERE system = $1 AND starts_at <= $2 AND starts_at >= $3 AND (ends_at IS NULL OR ends_at > $2 OR starts_at >= $4)
+      ORDER BY starts_at DESC, id DESC`,
+    [system, at.toISOString(), new Date(at.getTime() - ONSET_LOOKBACK_MS).toISOString(), new Date(at.getTime() - EPISODE_GAP_MS).toISOString()],
+  );
+  let first = rows[0];
+  for (const r of rows.slice(1)) {
+    if (!first || first.starts_at.getTime() - r.starts_at.getTime() > EPISODE_GAP_MS) break;
+    first = r;
+  }
+  return first ? { at: first.starts_at, alert: first.id } : undefined;
+}
