@@ -7,7 +7,7 @@ import { sendJson, type Route, type RouteContext } from '../../server/http.js';
 import type { Bot } from '../bot.js';
 import { detectLang, t, type OutgoingMessage } from '../messages.js';
 import { chatPageCss, chatPageHtml, chatPageJs } from './local-page.js';
-import type { BotReply, ChatEvent, ChatPlatform, CreateRoomSpec, MessageRef, RoomRef } from './platform.js';
+import type { BotReply, ChatEvent, ChatPlatform, CreateRoomSpec, MessageRef, PlatformAdapter, RoomRef } from './platform.js';
 
 /**
  * The local web chat: a small chat front end at /chat behind the same ChatPlatform interface as Slack
@@ -63,17 +63,13 @@ export interface LocalChatOptions {
   heartbeatMs?: number;
 }
 
-export interface LocalChat {
-  platform: ChatPlatform;
-  routes: Route[];
-  /** Resolves once every message and action handed to the bot so far has had its replies delivered. */
-  settled(): Promise<void>;
-  /**
-   * End the open event streams and wait for replies still being delivered. Await it before closing
-   * the HTTP server (which would otherwise wait for the streams) and the database.
-   */
-  close(): Promise<void>;
-}
+/**
+ * The local web chat adapter. `start()` has nothing to open; `stop()` ends the open event streams and
+ * waits for replies still being delivered: await it before closing the HTTP server (which would
+ * otherwise wait for the streams) and the database. `settled()` resolves once every message and
+ * action handed to the bot so far has had its replies delivered.
+ */
+export type LocalChat = PlatformAdapter;
 
 /** The bot's author id on stored messages. */
 export const LOCAL_BOT_AUTHOR = 'warroom';
@@ -696,10 +692,11 @@ export function createLocalChatPlatform(bot: Bot, options: LocalChatOptions = {}
   return {
     platform,
     routes,
+    async start() {},
     async settled() {
       while (pending.size) await Promise.all([...pending]);
     },
-    async close() {
+    async stop() {
       const ending = [...streams].map(
         (res) =>
           new Promise<void>((resolve) => {

@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('web chat in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    await chat?.close().catch(() => {});
+    await chat?.stop().catch(() => {});
     await server?.close().catch(() => {});
     await app?.db.close().catch(() => {});
     if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -47,7 +47,7 @@ async function startChat(bot: Bot, options: Parameters<typeof createLocalChatPla
       return { status: res.status, body: (await res.json()) as Json };
     },
     async close() {
-      await chat.close();
+      await chat.stop();
       await server.close();
     },
   };
@@ -429,7 +429,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     }
   });
 
-  it('keeps rooms and messages across a restart of the platform, and close() ends the streams', async () => {
+  it('keeps rooms and messages across a restart of the platform, and stop() ends the streams', async () => {
     const before = await messages('general', 'songkai');
     const stream = await openStream(h.server.port, 'songkai');
     await stream.until((e) => e.event === 'hello');
