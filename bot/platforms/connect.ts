@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Route } from '../../server/http.js';
 import { attachPlatform, type Bot } from '../bot.js';
 import type { Platform } from '../messages.js';
-import { createLocalChatPlatform } from './local.js';
+import { createLocalChatPlatform } from './local/index.js';
 import type { PlatformAdapter } from './platform.js';
 import { createSlackPlatform } from './slack.js';
 import { createWeComPlatform } from './wecom.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachPlatform, createBot, type Bot } from '../../bot/bot.js';
-import { createLocalChatPlatform, type LocalChat, type LocalMessage } from '../../bot/platforms/local.js';
+import { createLocalChatPlatform, type LocalChat, type LocalMessage } from '../../bot/platforms/local/index.js';
 import type { BotReply, ChatEvent, RoomRef } from '../../bot/platforms/platform.js';
 import type { App } from '../../core/app.js';
 import { startHttpServer } from '../../server/http.js';
