@@ -4,11 +4,14 @@ import type { Logger } from '../../core/logger.js';
 import type { Route } from '../http.js';
 import { attachPlatform, type Bot } from '../bot.js';
 import type { Platform } from '../messages.js';
-import { createLocalChatPlatform } from './local.js';
+import { createLocalChatPlatform } from './local/index.js';
+import type { PlatformAdapter } from './platform.js';
 import { createSlackPlatform } from './slack.js';
 import { createWeComPlatform } from './wecom.js';
 
 export interface ConnectedPlatforms {
+  /** The connected adapters, in the order they start and stop. */
+  adapters: PlatformAdapter[];
   names: Platform[];
   routes: Route[];
   start(): Promise<void>;
@@ -30,69 +33,59 @@ function configured(config: Config, names: Array<keyof Config>, platform: string
   return true;
 }
 
+/** The adapters the configuration names, not yet attached to the bot. */
+function configuredAdapters(bot: Bot, config: Config, logger: Logger): PlatformAdapter[] {
+  const adapters: PlatformAdapter[] = [];
+  if (configured(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'Slack')) {
+    adapters.push(
+      createSlackPlatform(bot, {
+        botToken: config.SLACK_BOT_TOKEN!,
+        signingSecret: config.SLACK_SIGNING_SECRET!,
+        logger,
+        ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
+        ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
+        ...(config.SLACK_STATUS_CHANNEL ? { statusChannel: config.SLACK_STATUS_CHANNEL } : {}),
+      }),
+    );
+  }
+  if (configured(config, ['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_AES_KEY'], 'WeCom')) {
+    adapters.push(
+      createWeComPlatform(bot, {
+        corpId: config.WECOM_CORP_ID!,
+        agentId: config.WECOM_AGENT_ID!,
+        secret: config.WECOM_SECRET!,
+        token: config.WECOM_TOKEN!,
+        aesKey: config.WECOM_AES_KEY!,
+        apiUrl: config.WECOM_API_URL,
+        logger,
+        ...(config.WECOM_STATUS_CHAT ? { statusChat: config.WECOM_STATUS_CHAT } : {}),
+      }),
+    );
+  }
+  const webChat = config.WARROOM_WEB_CHAT === 'on' || (config.WARROOM_WEB_CHAT === 'auto' && adapters.length === 0);
+  if (webChat) adapters.push(createLocalChatPlatform(bot));
+  return adapters;
+}
+
 /**
  * Connect the chat platforms the configuration names: Slack, WeCom, and the local web chat at
  * /chat (on when neither is configured, or when WARROOM_WEB_CHAT=on).
  */
 export function connectPlatforms(bot: Bot, config: Config, logger: Logger): ConnectedPlatforms {
-  const routes: Route[] = [];
-  const starts: Array<() => Promise<void>> = [];
-  const stops: Array<() => Promise<void> | void> = [];
-  const names: Platform[] = [];
-  const settles: Array<() => Promise<void>> = [];
-
-  if (configured(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'Slack')) {
-    const slack = createSlackPlatform(bot, {
-      botToken: config.SLACK_BOT_TOKEN!,
-      signingSecret: config.SLACK_SIGNING_SECRET!,
-      logger,
-      ...(config.SLACK_API_URL ? { apiUrl: config.SLACK_API_URL } : {}),
-      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN } : {}),
-      ...(config.SLACK_STATUS_CHANNEL ? { statusChannel: config.SLACK_STATUS_CHANNEL } : {}),
-    });
-    attachPlatform(bot, slack.platform);
-    routes.push(...slack.routes);
-    starts.push(() => slack.start());
-    stops.push(() => slack.stop());
-    names.push('slack');
-  }
-  if (configured(config, ['WECOM_CORP_ID', 'WECOM_AGENT_ID', 'WECOM_SECRET', 'WECOM_TOKEN', 'WECOM_AES_KEY'], 'WeCom')) {
-    const wecom = createWeComPlatform(bot, {
-      corpId: config.WECOM_CORP_ID!,
-      agentId: config.WECOM_AGENT_ID!,
-      secret: config.WECOM_SECRET!,
-      token: config.WECOM_TOKEN!,
-      aesKey: config.WECOM_AES_KEY!,
-      apiUrl: config.WECOM_API_URL,
-      logger,
-      ...(config.WECOM_STATUS_CHAT ? { statusChat: config.WECOM_STATUS_CHAT } : {}),
-    });
-    attachPlatform(bot, wecom.platform);
-    routes.push(...wecom.routes);
-    stops.push(() => wecom.settled());
-    settles.push(() => wecom.settled());
-    names.push('wecom');
-  }
-  const webChat = config.WARROOM_WEB_CHAT === 'on' || (config.WARROOM_WEB_CHAT === 'auto' && names.length === 0);
-  if (webChat) {
-    const local = createLocalChatPlatform(bot);
-    attachPlatform(bot, local.platform);
-    routes.push(...local.routes);
-    stops.push(() => local.close());
-    settles.push(() => local.settled());
-    names.push('local');
-  }
+  const adapters = configuredAdapters(bot, config, logger);
+  for (const a of adapters) attachPlatform(bot, a.platform);
   return {
-    names,
-    routes,
+    adapters,
+    names: adapters.map((a) => a.platform.name),
+    routes: adapters.flatMap((a) => a.routes),
     async start() {
-      for (const s of starts) await s();
+      for (const a of adapters) await a.start();
     },
     async stop() {
-      for (const s of stops) await s();
+      for (const a of adapters) await a.stop();
     },
     async settled() {
-      await Promise.all(settles.map((s) => s()));
+      await Promise.all(adapters.map((a) => a.settled()));
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Route } from '../http.js';
 import type { Lang, OutgoingMessage, Platform } from '../messages.js';
 
 /**
@@ -48,6 +49,25 @@ export interface ChatPlatform {
   sendDirect(userId: string, message: OutgoingMessage): Promise<MessageRef>;
   /** The configured status channel, where declarations and status updates are announced. */
   statusRoom(): RoomRef | undefined;
+}
+
+/**
+ * What every platform adapter (Slack, WeCom, the local web chat) hands back: the ChatPlatform the
+ * bot talks to, the HTTP routes to mount, and its lifecycle. bot/platforms/connect.ts treats them alike.
+ */
+export interface PlatformAdapter {
+  readonly platform: ChatPlatform;
+  /** Mounted on the Warroom HTTP server (Slack events, WeCom callbacks, the web chat); may be empty. */
+  readonly routes: Route[];
+  /** Called once the HTTP server listens: checks credentials, opens sockets. */
+  start(): Promise<void>;
+  /**
+   * Stops taking events and waits for replies still being delivered. Await it before closing the
+   * HTTP server and the database.
+   */
+  stop(): Promise<void>;
+  /** Resolves once every event handed to the bot so far has had its replies delivered (tests, shutdown). */
+  settled(): Promise<void>;
 }
 
 interface EventBase {

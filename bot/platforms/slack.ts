@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Route } from '../http.js';
 import { detectLang, t, type Lang, type OutgoingMessage } from '../messages.js';
 import { parseActionId, renderBlockKit } from '../render/block-kit.js';
-import type { BotReply, ChatEvent, ChatPlatform, MessageRef, RoomRef } from './platform.js';
+import type { BotReply, ChatEvent, ChatPlatform, MessageRef, PlatformAdapter, RoomRef } from './platform.js';
 
 export interface SlackPlatformOptions {
   /** Bot token (xoxb-…). */
@@ -30,15 +30,12 @@ export interface SlackPlatformOptions {
   requestTimeoutMs?: number;
 }
 
-export interface SlackPlatform {
-  platform: ChatPlatform;
-  /** `POST /slack/events` in HTTP mode; empty in Socket Mode. */
-  routes: Route[];
-  /** Checks the token (auth.test) and, in Socket Mode, opens the socket. */
-  start(): Promise<void>;
-  /** Closes the socket (Socket Mode) and waits for events still being handled. */
-  stop(): Promise<void>;
-}
+/**
+ * The Slack adapter. `routes`: `POST /slack/events` in HTTP mode; empty in Socket Mode. `start()` checks
+ * the token (auth.test) and, in Socket Mode, opens the socket; `stop()` closes the socket and waits
+ * (at most 10 s) for events still being handled.
+ */
+export type SlackPlatform = PlatformAdapter;
 
 /** Reactions that flag a message for the incident timeline. */
 export const flagReactions: ReadonlySet<string> = new Set(['pushpin', 'round_pushpin', 'memo']);
@@ -619,6 +616,9 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       if (inflight.size) {
         await Promise.race([Promise.allSettled([...inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
       }
+    },
+    async settled() {
+      while (inflight.size) await Promise.allSettled([...inflight]);
     },
   };
 }

@@ -9,7 +9,7 @@ import type { Route, RouteContext } from '../http.js';
 import type { Bot } from '../bot.js';
 import { t, type OutgoingMessage } from '../messages.js';
 import { clip, decodeButtonKey, isWarroomTaskId, renderWeComMarkdown, renderWeComMarkdownParts, renderWeComTemplateCard } from '../render/wecom.js';
-import { langOf, type BotReply, type ChatEvent, type ChatPlatform, type CreateRoomSpec, type MessageRef, type RoomRef } from './platform.js';
+import { langOf, type BotReply, type ChatEvent, type ChatPlatform, type CreateRoomSpec, type MessageRef, type PlatformAdapter, type RoomRef } from './platform.js';
 import { WeComClient, type WeComClientOptions } from './wecom-client.js';
 
 /**
@@ -57,13 +57,12 @@ export interface WeComPlatformOptions {
   now?: () => number;
 }
 
-export interface WeComPlatform {
-  platform: ChatPlatform;
-  routes: Route[];
-  client: WeComClient;
-  /** Resolves when every callback accepted so far has been handled (for tests and shutdown). */
-  settled(): Promise<void>;
-}
+/**
+ * The WeCom adapter. `routes`: the callback URL (GET to verify it, POST for callbacks). `start()` has
+ * nothing to open (WeCom calls in); `stop()` and `settled()` wait until every callback accepted so far
+ * has been handled.
+ */
+export type WeComPlatform = PlatformAdapter;
 
 export const WECOM_CALLBACK_PATH = '/wecom/callback';
 const CHAT_NAME_MAX_CHARS = 50;
@@ -407,6 +406,10 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
     },
   };
 
+  const settled = async (): Promise<void> => {
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+  };
+
   const routes: Route[] = [
     { method: 'GET', path: WECOM_CALLBACK_PATH, handler: verifyUrl },
     { method: 'POST', path: WECOM_CALLBACK_PATH, handler: receive },
@@ -415,10 +418,11 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
   return {
     platform,
     routes,
-    client,
-    async settled() {
-      while (inFlight.size) await Promise.allSettled([...inFlight]);
+    async start() {},
+    async stop() {
+      await settled();
     },
+    settled,
   };
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachPlatform, createBot, type Bot } from '../../bot/bot.js';
-import { createLocalChatPlatform, type LocalChat } from '../../bot/platforms/local.js';
+import { createLocalChatPlatform, type LocalChat } from '../../bot/platforms/local/index.js';
 import type { ChatEvent } from '../../bot/platforms/platform.js';
 import type { App } from '../../tools/services.js';
 import { startHttpServer } from '../../server/http.js';
@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('web chat in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    await chat?.close().catch(() => {});
+    await chat?.stop().catch(() => {});
     await server?.close().catch(() => {});
     await app?.db.close().catch(() => {});
     if (tmp) rmSync(tmp, { recursive: true, force: true });

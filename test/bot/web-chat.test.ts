@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachPlatform, createBot, type Bot } from '../../bot/bot.js';
-import { createLocalChatPlatform, type LocalChat, type LocalMessage } from '../../bot/platforms/local.js';
+import { createLocalChatPlatform, type LocalChat, type LocalMessage } from '../../bot/platforms/local/index.js';
 import type { BotReply, ChatEvent, RoomRef } from '../../bot/platforms/platform.js';
 import type { App } from '../../tools/services.js';
 import { startHttpServer } from '../../server/http.js';
@@ -47,7 +47,7 @@ async function startChat(bot: Bot, options: Parameters<typeof createLocalChatPla
       return { status: res.status, body: (await res.json()) as Json };
     },
     async close() {
-      await chat.close();
+      await chat.stop();
       await server.close();
     },
   };
@@ -429,7 +429,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     }
   });
 
-  it('keeps rooms and messages across a restart of the platform, and close() ends the streams', async () => {
+  it('keeps rooms and messages across a restart of the platform, and stop() ends the streams', async () => {
     const before = await messages('general', 'songkai');
     const stream = await openStream(h.server.port, 'songkai');
     await stream.until((e) => e.event === 'hello');
