@@ -16,6 +16,7 @@ import {
   wasAnnounced,
   type Actor,
 } from './flows.js';
+import { severityLabel } from '../views/vocabulary.js';
 import { parseRole, parseSeverity, parseStatus, type Severity } from './policy.js';
 import { postmortemOf } from './postmortem.js';
 import { answerStatus } from './status.js';
@@ -161,7 +162,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
       const result = await declareIncident(bot.app, { platform: ctx.platform, severity: d.severity, system: d.system, title: d.title, actor: ctx.actor.id, source: 'command', lang: declLang, ...(d.onset ? { onset: d.onset } : {}) });
       const i = result.incident;
       const lines = [
-        t(lang, `🚨 ${ctx.actor.id} 申报了 ${i.severity} 故障 ${i.id}：${i.title}`, `🚨 ${ctx.actor.id} declared ${i.severity} incident ${i.id}: ${i.title}`),
+        t(lang, `🚨 ${ctx.actor.id} 申报了 ${severityLabel(i.severity, lang)} 故障 ${i.id}：${i.title}`, `🚨 ${ctx.actor.id} declared ${severityLabel(i.severity, lang)} incident ${i.id}: ${i.title}`),
         result.room ? t(lang, `故障群：${result.room.name ?? result.room.id}（已邀请 ${result.invited.length} 人）`, `Room: ${result.room.name ?? result.room.id} (${result.invited.length} invited)`) : '',
         d.defaulted ? t(lang, '未写级别，按 P2 申报；指挥可用 `/incident severity P1` 调整。', 'No severity given: declared as P2; the commander can change it with `/incident severity P1`.') : '',
         ...result.warnings.map((w) => `⚠️ ${w}`),

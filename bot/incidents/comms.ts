@@ -1,9 +1,8 @@
 import { formatShort } from '../../core/time.js';
 import { t, type Lang } from '../messages.js';
 import type { IncidentFacts } from './facts.js';
-import { stageLabel, statusLabel } from './policy.js';
+import { durationLabel, severityLabel, stageLabel, statusLabel } from '../views/vocabulary.js';
 import type { TimelineRow } from './store.js';
-import { duration } from './views.js';
 
 /** Timeline kinds that tell stakeholders something happened (not bot bookkeeping). */
 const NEWSWORTHY = new Set(['status', 'severity', 'note', 'cause', 'impact', 'action', 'update', 'resolved']);
@@ -20,11 +19,11 @@ export function draftStatusUpdate(f: IncidentFacts, systemName: string, timeline
   const when = (d: Date) => formatShort(d, timeZone, lang);
   const stage = f.stage === 'review' ? t(lang, '已恢复', 'recovered') : stageLabel(f.stage, lang);
   const lines = [
-    t(lang, `【故障通报】${i.id} ${i.severity} ${systemName} — ${i.title}`, `[Status update] ${i.id} ${i.severity} ${systemName} — ${i.title}`),
+    t(lang, `【故障通报】${i.id} ${severityLabel(i.severity, lang)} ${systemName} — ${i.title}`, `[Status update] ${i.id} ${severityLabel(i.severity, lang)} ${systemName} — ${i.title}`),
     t(
       lang,
-      `状态：${statusLabel(i.status, lang)}；当前阶段：${stage}；已持续 ${duration(f.elapsedMinutes, lang)}（${when(f.onset)} 起，${when(i.opened_at)} 申报）`,
-      `Status: ${i.status}; stage: ${stage}; going on for ${duration(f.elapsedMinutes, lang)} (since ${when(f.onset)}, declared ${when(i.opened_at)})`,
+      `状态：${statusLabel(i.status, lang)}；当前阶段：${stage}；已持续 ${durationLabel(f.elapsedMinutes, lang)}（${when(f.onset)} 起，${when(i.opened_at)} 申报）`,
+      `Status: ${statusLabel(i.status, lang)}; stage: ${stage}; going on for ${durationLabel(f.elapsedMinutes, lang)} (since ${when(f.onset)}, declared ${when(i.opened_at)})`,
     ),
     t(lang, `影响：${i.impact ?? '正在评估'}`, `Impact: ${i.impact ?? 'being assessed'}`),
   ];

@@ -9,7 +9,8 @@ import { t } from '../messages.js';
 import type { ChatPlatform, MessageRef, RoomRef } from '../platforms/platform.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
 import type { Severity } from './policy.js';
-import { ROLES, roleLabel, type Role } from './policy.js';
+import { roleLabel, severityLabel } from '../views/vocabulary.js';
+import { ROLES, type Role } from './policy.js';
 import {
   addTimeline,
   getIncident,
@@ -102,7 +103,7 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
       at: now,
       actor: input.actor,
       kind: 'declared',
-      text: t(lang, `申报 ${input.severity} 故障：${system.name} — ${input.title}`, `Declared ${input.severity}: ${system.name} — ${input.title}`),
+      text: t(lang, `申报 ${severityLabel(input.severity, lang)} 故障：${system.name} — ${input.title}`, `Declared ${severityLabel(input.severity, lang)}: ${system.name} — ${input.title}`),
       data: { source: input.source, onset: onset.toISOString(), ...(input.alert ? { alert: input.alert.id } : {}) },
     });
     for (const [role, person] of roleHolders) {
@@ -129,7 +130,7 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
     if (pid) platformIds.set(p.id, pid);
     else result.notOnPlatform.push(p.id);
   }
-  const topic = `[${incident.severity}] ${system.name} — ${incident.title}`;
+  const topic = `[${severityLabel(incident.severity, lang)}] ${system.name} — ${incident.title}`;
 
   // The room and the localization card are independent: build them at the same time.
   const [room, card] = await Promise.all([

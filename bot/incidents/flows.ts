@@ -5,7 +5,8 @@ import type { Bot } from '../bot.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
 import { draftStatusUpdate } from './comms.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
-import { roleLabel, STATUSES, stageReachedBy, statusLabel, type Role, type Severity, type Status } from './policy.js';
+import { minutesLabel, roleLabel, severityLabel, statusLabel } from '../views/vocabulary.js';
+import { STATUSES, stageReachedBy, type Role, type Severity, type Status } from './policy.js';
 import { draftPostmortem } from './postmortem.js';
 import {
   addTimeline,
@@ -92,7 +93,7 @@ export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise
   const room = incident.room;
   const platform = room ? bot.platforms.get(room.platform) : undefined;
   if (room && platform) {
-    const topic = `[${incident.severity} · ${statusLabel(incident.status, lang)}] ${name} — ${incident.title}`;
+    const topic = `[${severityLabel(incident.severity, lang)} · ${statusLabel(incident.status, lang)}] ${name} — ${incident.title}`;
     await platform.setTopic({ platform: room.platform, id: room.id }, topic).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'topic update failed'));
   }
 }
@@ -159,7 +160,7 @@ export async function changeStatus(bot: Bot, incidentId: string, actor: Actor, s
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   await requireGate(app, incident, actor, 'status');
-  if (incident.status === status) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是「${statusLabel(status, actor.lang)}」。`, `${incident.id} is already ${status}.`) };
+  if (incident.status === status) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是「${statusLabel(status, actor.lang)}」。`, `${incident.id} is already ${statusLabel(status, actor.lang)}.`) };
   if (STATUSES.indexOf(status) < STATUSES.indexOf(incident.status)) {
     // Going back (a fix that did not hold) is allowed and recorded; stage times keep their first value.
     app.logger.info({ incident: incident.id, from: incident.status, to: status }, 'status moved back');
@@ -171,7 +172,7 @@ export async function changeStatus(bot: Bot, incidentId: string, actor: Actor, s
   // Mitigated means recovered: the stages before it count as reached too.
   if (stage === 'recover') await markStage(app.db, incident.id, 'localize', now);
   if (stage) await markStage(app.db, incident.id, stage, now);
-  const text = t(actor.lang, `状态：${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`, `Status: ${incident.status} → ${status}`);
+  const text = t(actor.lang, `状态：${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`, `Status: ${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'status', text, data: { from: incident.status, to: status } });
   await appendAudit(app.db, { actor: actor.id, action: 'incident.status', target: incident.id, outcome: 'ok', detail: { from: incident.status, to: status } });
   await refreshIncidentRoom(bot, incident.id);
@@ -183,10 +184,10 @@ export async function changeSeverity(bot: Bot, incidentId: string, actor: Actor,
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   await requireGate(app, incident, actor, 'severity');
-  if (incident.severity === severity) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是 ${severity}。`, `${incident.id} is already ${severity}.`) };
+  if (incident.severity === severity) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是 ${severityLabel(severity, actor.lang)}。`, `${incident.id} is already ${severityLabel(severity, actor.lang)}.`) };
   const now = app.clock();
   await updateIncident(app.db, incident.id, { severity });
-  const text = t(actor.lang, `级别：${incident.severity} → ${severity}`, `Severity: ${incident.severity} → ${severity}`);
+  const text = t(actor.lang, `级别：${severityLabel(incident.severity, actor.lang)} → ${severityLabel(severity, actor.lang)}`, `Severity: ${severityLabel(incident.severity, actor.lang)} → ${severityLabel(severity, actor.lang)}`);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'severity', text, data: { from: incident.severity, to: severity } });
   await appendAudit(app.db, { actor: actor.id, action: 'incident.severity', target: incident.id, outcome: 'ok', detail: { from: incident.severity, to: severity } });
   await noteResponse(app, incident, actor.id);
@@ -281,8 +282,8 @@ export async function resolveIncident(bot: Bot, incidentId: string, actor: Actor
   const minutes = Math.round((now.getTime() - resolved.opened_at.getTime()) / 60000);
   const notice: OutgoingMessage = {
     lang,
-    title: t(lang, `✅ ${resolved.id} 已解决`, `✅ ${resolved.id} resolved`),
-    text: t(lang, `${resolved.severity} ${name} — ${resolved.title}\n历时 ${minutes} 分钟。${resolution ? `处置：${resolution}` : ''}`, `${resolved.severity} ${name} — ${resolved.title}\nOpen for ${minutes} min.${resolution ? ` Resolution: ${resolution}` : ''}`),
+    title: `✅ ${resolved.id} ${statusLabel('resolved', lang)}`,
+    text: t(lang, `${severityLabel(resolved.severity, lang)} ${name} — ${resolved.title}\n历时 ${minutesLabel(minutes, lang)}。${resolution ? `处置：${resolution}` : ''}`, `${severityLabel(resolved.severity, lang)} ${name} — ${resolved.title}\nOpen for ${minutesLabel(minutes, lang)}.${resolution ? ` Resolution: ${resolution}` : ''}`),
   };
   await postToStatusChannel(bot, resolved, notice).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'status channel post failed'));
   await postToRoom(bot, resolved, notice);

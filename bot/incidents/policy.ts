@@ -1,8 +1,6 @@
 import { WarroomError } from '../../core/errors.js';
-import type { Lang } from '../messages.js';
-import { t } from '../messages.js';
 
-/** Incident facts that every part of the incident flow shares: severities, statuses, stages, roles. */
+/** Incident facts that every part of the incident flow shares: severities, statuses, stages, roles, and reading them from what people type. Their words are in bot/views/vocabulary.ts. */
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -45,21 +43,6 @@ export function parseRole(word: string): Role | undefined {
   return ROLE_ALIASES[word.trim().toLowerCase()];
 }
 
-export function roleLabel(role: string, lang: Lang): string {
-  switch (role) {
-    case 'incident-commander':
-      return t(lang, '故障指挥', 'Incident commander');
-    case 'communications-lead':
-      return t(lang, '沟通负责人', 'Communications lead');
-    case 'operations-lead':
-      return t(lang, '处置负责人', 'Operations lead');
-    case 'scribe':
-      return t(lang, '记录员', 'Scribe');
-    default:
-      return role;
-  }
-}
-
 const STATUS_ALIASES: Record<string, Status> = {
   investigating: 'investigating',
   调查中: 'investigating',
@@ -79,19 +62,9 @@ export function parseStatus(word: string): Status | undefined {
   return STATUS_ALIASES[word.trim().toLowerCase()];
 }
 
-export function statusLabel(status: string, lang: Lang): string {
-  const zh: Record<string, string> = { investigating: '调查中', identified: '已定位', mitigated: '已缓解', resolved: '已解决' };
-  return lang === 'zh' ? (zh[status] ?? status) : status;
-}
-
 export function parseSeverity(word: string): Severity | undefined {
   const w = word.trim().toUpperCase();
   return (SEVERITIES as readonly string[]).includes(w) ? (w as Severity) : undefined;
-}
-
-export function stageLabel(stage: string, lang: Lang): string {
-  const zh: Record<string, string> = { discover: '发现', respond: '响应', localize: '定位', recover: '恢复', review: '复盘' };
-  return lang === 'zh' ? (zh[stage] ?? stage) : stage;
 }
 
 /** The stage a status change reaches: identified → localize, mitigated/resolved → recover. */

@@ -4,7 +4,8 @@ import type { localizationCardSchema } from '../../tools/change-intel/localize.j
 import { t, type Lang, type MessageButton, type OutgoingMessage } from '../messages.js';
 import { localizationView } from '../views/localization-view.js';
 import type { IncidentFacts } from './facts.js';
-import { roleLabel, stageLabel, statusLabel, type Stage } from './policy.js';
+import { durationLabel, minutesLabel, roleLabel, severityLabel, stageLabel, statusLabel } from '../views/vocabulary.js';
+import type { Stage } from './policy.js';
 import type { IncidentRow, RoleRow, TimelineRow } from './store.js';
 
 export type LocalizationCard = z.output<typeof localizationCardSchema>;
@@ -21,13 +22,6 @@ export const ACTIONS = {
   acknowledge: 'incident.ack',
 } as const;
 
-export function duration(minutes: number, lang: Lang): string {
-  if (minutes < 60) return t(lang, `${minutes} 分钟`, `${minutes} min`);
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  return t(lang, `${h} 小时 ${m} 分`, `${h} h ${String(m).padStart(2, '0')} min`);
-}
-
 export function personLabel(r: { person: string; name: string | null }): string {
   return r.name ? `${r.name} (${r.person})` : r.person;
 }
@@ -39,7 +33,7 @@ function rolesLine(roles: RoleRow[], lang: Lang): string {
 function stageText(f: IncidentFacts, lang: Lang): string {
   if (f.stage === 'review') return t(lang, '已恢复，待复盘', 'recovered, review pending');
   const limit = f.stageLimit ?? 0;
-  const over = f.stageOverdue ? t(lang, `（已超时 ${f.elapsedMinutes - limit} 分钟）`, ` (overdue by ${f.elapsedMinutes - limit} min)`) : t(lang, `（时限 ${limit} 分钟）`, ` (limit ${limit} min)`);
+  const over = f.stageOverdue ? t(lang, `（已超时 ${minutesLabel(f.elapsedMinutes - limit, lang)}）`, ` (overdue by ${minutesLabel(f.elapsedMinutes - limit, lang)})`) : t(lang, `（时限 ${minutesLabel(limit, lang)}）`, ` (limit ${minutesLabel(limit, lang)})`);
   return `${stageLabel(f.stage, lang)}${over}`;
 }
 
@@ -49,10 +43,10 @@ export function incidentCardView(f: IncidentFacts, card: LocalizationCard | unde
   const when = (d: Date) => formatShort(d, timeZone, lang);
   const base = card ? localizationView(card, lang, timeZone, { incidentId: i.id }) : undefined;
   const fields = [
-    { label: t(lang, '级别', 'Severity'), value: i.severity },
+    { label: t(lang, '级别', 'Severity'), value: severityLabel(i.severity, lang) },
     { label: t(lang, '状态', 'Status'), value: statusLabel(i.status, lang) },
     { label: t(lang, '阶段', 'Stage'), value: stageText(f, lang) },
-    { label: t(lang, '已持续', 'Elapsed'), value: duration(f.elapsedMinutes, lang) },
+    { label: t(lang, '已持续', 'Elapsed'), value: durationLabel(f.elapsedMinutes, lang) },
     { label: t(lang, '申报时间', 'Declared'), value: `${when(i.opened_at)}${i.declared_by ? ` · ${i.declared_by}` : ''}` },
     ...f.roles.map((r) => ({ label: roleLabel(r.role, lang), value: personLabel(r) })),
     ...(i.impact ? [{ label: t(lang, '影响', 'Impact'), value: i.impact }] : []),
@@ -70,7 +64,7 @@ export function incidentCardView(f: IncidentFacts, card: LocalizationCard | unde
     : [];
   return {
     lang,
-    title: `${i.id} · ${i.severity} · ${systemName} — ${i.title}`,
+    title: `${i.id} · ${severityLabel(i.severity, lang)} · ${systemName} — ${i.title}`,
     text: open
       ? t(lang, '先申报，后处理。命令：`/incident role|status|update|note|resolve|help`', 'Declare first, then fix. Commands: `/incident role|status|update|note|resolve|help`')
       : t(lang, `已于 ${i.resolved_at ? when(i.resolved_at) : '—'} 解决。复盘草稿已发到本群。`, `Resolved at ${i.resolved_at ? when(i.resolved_at) : '—'}. The postmortem draft is in this room.`),
@@ -86,7 +80,7 @@ export function announcementView(i: IncidentRow, systemName: string, roomName: s
   return {
     lang,
     title: t(lang, `故障申报 ${i.id}`, `Incident declared: ${i.id}`),
-    text: `${i.severity} · ${systemName} — ${i.title}`,
+    text: `${severityLabel(i.severity, lang)} · ${systemName} — ${i.title}`,
     fields: [
       { label: t(lang, '申报时间', 'Declared'), value: formatShort(i.opened_at, timeZone, lang) },
       { label: t(lang, '故障群', 'Room'), value: roomName ?? t(lang, '（未创建）', '(none)') },
@@ -112,7 +106,7 @@ function incidentSummarySection(f: IncidentFacts, lang: Lang, timeZone: string, 
   const when = (d: Date) => formatShort(d, timeZone, lang);
   const commander = f.roles.find((r) => r.role === 'incident-commander');
   const lines = [
-    `${t(lang, '状态', 'Status')}：${statusLabel(i.status, lang)} · ${t(lang, '阶段', 'stage')}：${stageText(f, lang)} · ${t(lang, '已持续', 'open for')} ${duration(f.elapsedMinutes, lang)}${i.resolved_at ? ` · ${t(lang, '解决于', 'resolved')} ${when(i.resolved_at)}` : ''}`,
+    `${t(lang, '状态', 'Status')}：${statusLabel(i.status, lang)} · ${t(lang, '阶段', 'stage')}：${stageText(f, lang)} · ${t(lang, '已持续', 'open for')} ${durationLabel(f.elapsedMinutes, lang)}${i.resolved_at ? ` · ${t(lang, '解决于', 'resolved')} ${when(i.resolved_at)}` : ''}`,
     `${t(lang, '影响', 'Impact')}：${i.impact ?? t(lang, '待评估', 'being assessed')}`,
     `${t(lang, '指挥', 'Commander')}：${commander ? personLabel(commander) : t(lang, '未指定', 'none')}${i.room?.name ? ` · ${t(lang, '故障群', 'room')} ${i.room.name}` : ''}`,
     f.lastUpdate
@@ -120,7 +114,7 @@ function incidentSummarySection(f: IncidentFacts, lang: Lang, timeZone: string, 
       : t(lang, '最近通报：尚无', 'Last update: none yet'),
   ];
   if (f.nextUpdateDue) lines.push(`${t(lang, '下次通报', 'Next update due')}：${when(f.nextUpdateDue)}`);
-  return { title: `${i.id} · ${i.severity} · ${systemNames.get(i.system) ?? i.system} — ${i.title}`, lines };
+  return { title: `${i.id} · ${severityLabel(i.severity, lang)} · ${systemNames.get(i.system) ?? i.system} — ${i.title}`, lines };
 }
 
 export function timelineView(i: IncidentRow, rows: TimelineRow[], lang: Lang, timeZone: string): OutgoingMessage {
@@ -136,11 +130,11 @@ export function nudgeView(f: IncidentFacts, stage: Stage, commander: string | un
   const limit = f.stageLimit ?? 0;
   return {
     lang,
-    title: t(lang, `⏰ ${f.incident.id} ${stageLabel(stage, lang)}阶段超时`, `⏰ ${f.incident.id}: ${stage} stage overdue`),
+    title: t(lang, `⏰ ${f.incident.id} ${stageLabel(stage, lang)}阶段超时`, `⏰ ${f.incident.id}: ${stageLabel(stage, lang)} stage overdue`),
     text: t(
       lang,
-      `${f.incident.severity} 故障已持续 ${duration(f.elapsedMinutes, lang)}，${stageLabel(stage, lang)}时限为 ${limit} 分钟。${commander ? `请 ${commander} ` : '请故障指挥'}确认进展，必要时升级或采取标准应急措施（重启、切换、回退）。`,
-      `This ${f.incident.severity} incident has been open ${duration(f.elapsedMinutes, lang)}; the ${stage} limit is ${limit} min. ${commander ? `${commander}, please` : 'Commander, please'} confirm progress and escalate or take a standard first move (restart, switch over, roll back) if needed.`,
+      `${severityLabel(f.incident.severity, lang)} 故障已持续 ${durationLabel(f.elapsedMinutes, lang)}，${stageLabel(stage, lang)}时限为 ${minutesLabel(limit, lang)}。${commander ? `请 ${commander} ` : '请故障指挥'}确认进展，必要时升级或采取标准应急措施（重启、切换、回退）。`,
+      `This ${severityLabel(f.incident.severity, lang)} incident has been open ${durationLabel(f.elapsedMinutes, lang)}; the ${stageLabel(stage, lang)} limit is ${minutesLabel(limit, lang)}. ${commander ? `${commander}, please` : 'Commander, please'} confirm progress and escalate or take a standard first move (restart, switch over, roll back) if needed.`,
     ),
   };
 }

@@ -6,7 +6,7 @@ import type { oncallTool } from '../../tools/oncall/oncall.js';
 import type { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
 import type { ToolResult } from '../../tools/tool.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
-import { changeFlagLabel, durationLabel, riskLabel, roleLabel, statusLabel } from './labels.js';
+import { changeFlagLabel, durationLabel, riskLabel, roleLabel, severityLabel, statusLabel } from './vocabulary.js';
 
 type Out<T extends { output: z.ZodTypeAny }> = z.output<T['output']>;
 
@@ -100,7 +100,7 @@ export function incidentsView(data: Out<typeof openIncidentsTool>, lang: Lang): 
       {
         lines: data.incidents.map(
           (i) =>
-            `${i.severity} ${i.id} ${i.title} · ${i.systemName ?? i.system} · ${statusLabel(i.status, lang)} · ${t(lang, '已持续', 'open for')} ${durationLabel(i.openMinutes, lang)}`,
+            `${severityLabel(i.severity, lang)} ${i.id} ${i.title} · ${i.systemName ?? i.system} · ${statusLabel(i.status, lang)} · ${t(lang, '已持续', 'open for')} ${durationLabel(i.openMinutes, lang)}`,
         ),
       },
     ],

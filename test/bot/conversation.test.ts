@@ -60,10 +60,10 @@ describe('conversation over the demo data (Monday 2026-11-23 09:40)', () => {
   it('tells who is on call by role at the time asked', async () => {
     const r = await say(app, 'oncall 集中交易');
     expect(r.text).toContain('集中交易 当前值班');
-    expect(r.text).toMatch(/事件指挥官\s+\S+/);
-    const monday = r.messages[0]!.fields!.find((f) => f.label === '事件指挥官')!.value;
+    expect(r.text).toMatch(/故障指挥\s+\S+/);
+    const monday = r.messages[0]!.fields!.find((f) => f.label === '故障指挥')!.value;
     const friday = await createTestApp(db, { now: new Date('2026-11-20T10:00:00+08:00') });
-    const before = (await say(friday, 'oncall jzjy')).messages[0]!.fields!.find((f) => f.label === 'incident commander')!.value;
+    const before = (await say(friday, 'oncall jzjy')).messages[0]!.fields!.find((f) => f.label === 'Incident commander')!.value;
     expect(before).not.toEqual(monday); // the weekly rotation handed over at Monday 00:00
   });
 
