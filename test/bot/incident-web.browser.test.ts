@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
 
     // The localization part: changes of the last trading days (with change tickets) and runbooks.
     const sections = card.locator('[data-testid="message-section"]');
-    const changes = sections.filter({ has: page.locator('h4', { hasText: '交易日至今的变更' }) });
+    const changes = sections.filter({ has: page.locator('h4', { hasText: '交易日变更' }) });
     expect(await changes.count()).toBe(1);
     expect(await changes.locator('li').first().textContent()).toMatch(/CAB-\d{8}-\d{3}/);
     const runbooks = sections.filter({ has: page.locator('h4', { hasText: '推荐应急手册' }) });
