@@ -3,6 +3,7 @@ import type { App } from '../tools/services.js';
 import { createBot, type Bot } from '../bot/bot.js';
 import { startIncidentTimers } from '../bot/incidents/timers.js';
 import { incidentPolicy } from '../bot/incidents/facts.js';
+import { incidentService } from '../bot/incidents/service.js';
 import { connectPlatforms, type ConnectedPlatforms } from '../bot/platforms/connect.js';
 import { startHttpServer } from '../server/http.js';
 import { alertRoutes } from '../server/routes/alerts.js';
@@ -27,7 +28,7 @@ export async function startWarroom(app: App, options: { port: number; host?: str
   const http = await startHttpServer(app, {
     port: options.port,
     ...(options.host ? { host: options.host } : {}),
-    routes: [...ingestRoutes(), ...alertRoutes(bot), ...platforms.routes],
+    routes: [...ingestRoutes(), ...alertRoutes(incidentService(bot)), ...platforms.routes],
     ...(options.redis ? { redis: options.redis } : {}),
   });
   await platforms.start();

@@ -53,71 +53,118 @@ export function commandLang(text: string, roomLang: Lang | undefined): Lang {
   return roomLang ?? 'en';
 }
 
+/** One chat event on its way through the listeners, with who sent it and the reply language so far. */
+interface Routed {
+  bot: Bot;
+  event: ChatEvent;
+  /** The text without a leading mention of the bot. */
+  text: string;
+  actorId: string;
+  lang: Lang;
+  incident(lang: Lang): IncidentContext;
+}
+
+/** A listener answers the events it is for and returns undefined for the rest, which go on down the list. */
+type Listener = (r: Routed) => Promise<BotReply[] | undefined>;
+
+/** "/incident …", "incident …" and "申报故障 …": the incident commands. */
+const incidentCommand: Listener = async (r) => {
+  const { event, text, bot } = r;
+  if (event.kind !== 'command' && event.kind !== 'message') return undefined;
+  const incidentText =
+    event.kind === 'command' && event.command === 'incident'
+      ? text
+      : INCIDENT_PREFIX.test(text)
+        ? text.replace(INCIDENT_PREFIX, '')
+        : DECLARE_PREFIX.test(text)
+          ? `declare ${text.replace(DECLARE_PREFIX, '')}`
+          : undefined;
+  if (incidentText === undefined) return undefined;
+  const here = await incidentOfRoom(bot.app.db, event.platform, event.room.id);
+  r.lang = commandLang(incidentText, here ? langOf(here) : undefined);
+  return runIncidentCommand(r.incident(r.lang), incidentText, splitArgs);
+};
+
+/** The Declare button offered under an alert. */
+const alertButton: Listener = async (r) => {
+  const { event, bot } = r;
+  if (event.kind !== 'action' || event.actionId !== ACTIONS.declareAlert) return undefined;
+  r.lang = 'zh';
+  return [{ message: { lang: r.lang, text: await declareFromAlert(bot, bot.platforms.get(event.platform), event.value, r.actorId, r.lang) } }];
+};
+
+/** Buttons on incident cards, drafts and nudges; any other button is stale. */
+const incidentButton: Listener = async (r) => {
+  const { event, bot } = r;
+  if (event.kind !== 'action') return undefined;
+  const incidentId = /^INC-\d{8}-\d{3,}/i.exec(event.value)?.[0];
+  const incident = incidentId ? await getIncident(bot.app.db, incidentId) : undefined;
+  r.lang = incident ? langOf(incident) : 'zh';
+  if (event.actionId.startsWith('incident.')) return runIncidentAction(r.incident(r.lang), event.actionId, event.value);
+  return [{ private: true, message: { lang: r.lang, text: t(r.lang, `这个按钮（${event.actionId}）已失效。`, `That button (${event.actionId}) is no longer handled.`) } }];
+};
+
+/** A message flagged (Slack :pushpin:) in an incident room goes on the timeline. */
+const flaggedMessage: Listener = async (r) => {
+  const { event, bot } = r;
+  if (event.kind !== 'flag') return undefined;
+  const here = await incidentOfRoom(bot.app.db, event.platform, event.room.id);
+  if (!here) return [];
+  r.lang = langOf(here);
+  await recordFact(bot, here.id, { id: r.actorId, lang: r.lang }, 'note', `📌 ${event.text.slice(0, 500)}`, { flagged: true, ...(event.message ? { message: event.message.id } : {}) });
+  return [];
+};
+
+/** Everything else said to Warroom: commands and questions (a message in a room counts as a response). */
+const conversation: Listener = async (r) => {
+  const { event, bot, text } = r;
+  if (event.kind !== 'command' && event.kind !== 'message') return undefined;
+  const here = await incidentOfRoom(bot.app.db, event.platform, event.room.id);
+  if (here) await noteResponse(bot.app, here, r.actorId);
+  const replies = await handleMessage(bot.app, {
+    user: { platform: event.platform, id: event.userId, personId: r.actorId, ...(event.userName ? { name: event.userName } : {}) },
+    room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
+    text,
+    at: event.at,
+  });
+  return replies.map((message) => ({ message }));
+};
+
+/** The order in which listeners see an event: the first that answers wins. */
+const LISTENERS: Listener[] = [incidentCommand, alertButton, incidentButton, flaggedMessage, conversation];
+
 async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> {
   const app = bot.app;
   // A leading mention of the bot ("@warroom status") is an address, not part of the request.
   const text = 'text' in event ? event.text.replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>)+/, '').trim() : '';
-  let lang: Lang = detectLang(text);
+  const routed: Partial<Routed> & { lang: Lang } = { lang: detectLang(text) };
   try {
     const actorId = await actorOf(app, {
       user: { platform: event.platform, id: event.userId, ...(event.userName ? { name: event.userName } : {}) },
       room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
       text,
     });
-    const ctx = (l: Lang): IncidentContext => ({
+    const r: Routed = Object.assign(routed, {
       bot,
-      // The terminal has no rooms: incidents declared there open their room on the main platform.
-      platform: bot.platforms.get(event.platform) ?? (event.platform === 'cli' ? primaryPlatform(bot) : undefined),
-      platformName: event.platform,
-      roomId: event.room.id,
-      actor: { id: actorId, lang: l },
+      event,
+      text,
+      actorId,
+      incident: (l: Lang): IncidentContext => ({
+        deps: bot,
+        // The terminal has no rooms: incidents declared there open their room on the main platform.
+        platform: bot.platforms.get(event.platform) ?? (event.platform === 'cli' ? primaryPlatform(bot) : undefined),
+        platformName: event.platform,
+        roomId: event.room.id,
+        actor: { id: actorId, lang: l },
+      }),
     });
-
-    switch (event.kind) {
-      case 'command':
-      case 'message': {
-        const incidentText =
-          event.kind === 'command' && event.command === 'incident'
-            ? text
-            : INCIDENT_PREFIX.test(text)
-              ? text.replace(INCIDENT_PREFIX, '')
-              : DECLARE_PREFIX.test(text)
-                ? `declare ${text.replace(DECLARE_PREFIX, '')}`
-                : undefined;
-        if (incidentText !== undefined) {
-          const here = await incidentOfRoom(app.db, event.platform, event.room.id);
-          lang = commandLang(incidentText, here ? langOf(here) : undefined);
-          return await runIncidentCommand(ctx(lang), incidentText, splitArgs);
-        }
-        const here = await incidentOfRoom(app.db, event.platform, event.room.id);
-        if (here) await noteResponse(app, here, actorId);
-        const replies = await handleMessage(app, {
-          user: { platform: event.platform, id: event.userId, personId: actorId, ...(event.userName ? { name: event.userName } : {}) },
-          room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
-          text,
-          at: event.at,
-        });
-        return replies.map((message) => ({ message }));
-      }
-      case 'action': {
-        const incidentId = /^INC-\d{8}-\d{3,}/i.exec(event.value)?.[0];
-        const incident = incidentId ? await getIncident(app.db, incidentId) : undefined;
-        lang = incident ? langOf(incident) : 'zh';
-        if (event.actionId === ACTIONS.declareAlert) {
-          return [{ message: { lang, text: await declareFromAlert(bot, bot.platforms.get(event.platform), event.value, actorId, lang) } }];
-        }
-        if (event.actionId.startsWith('incident.')) return await runIncidentAction(ctx(lang), event.actionId, event.value);
-        return [{ private: true, message: { lang, text: t(lang, `这个按钮（${event.actionId}）已失效。`, `That button (${event.actionId}) is no longer handled.`) } }];
-      }
-      case 'flag': {
-        const here = await incidentOfRoom(app.db, event.platform, event.room.id);
-        if (!here) return [];
-        lang = langOf(here);
-        await recordFact(bot, here.id, { id: actorId, lang }, 'note', `📌 ${event.text.slice(0, 500)}`, { flagged: true, ...(event.message ? { message: event.message.id } : {}) });
-        return [];
-      }
+    for (const listener of LISTENERS) {
+      const replies = await listener(r);
+      if (replies) return replies;
     }
+    return [];
   } catch (err) {
+    const lang = routed.lang;
     if (isWarroomError(err)) return [{ private: true, message: { lang, text: err.toUserText() } }];
     app.logger.error({ err: errorMessage(err), platform: event.platform, kind: event.kind }, 'event handling failed');
     return [{ private: true, message: { lang, text: t(lang, '处理时出错，已记录日志。请稍后重试。', 'Something failed while handling that; it has been logged. Please try again.') } }];

@@ -21,8 +21,7 @@ import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption, reportError, withApp } from './run.js';
 import { startServer } from './start.js';
 import { startWarroom } from '../app/warroom.js';
-import { postmortemOf } from '../bot/incidents/postmortem.js';
-import { requireIncident } from '../bot/incidents/store.js';
+import { offlineIncidentService } from '../bot/incidents/service.js';
 
 const program = new Command();
 program
@@ -200,7 +199,7 @@ program
   .argument('<incident>', 'incident id, e.g. INC-20261123-001')
   .action(async (id: string) => {
     await withApp(async (app) => {
-      process.stdout.write(await postmortemOf(app.db, await requireIncident(app.db, id), app.config.WARROOM_TIMEZONE));
+      process.stdout.write(await offlineIncidentService(app).postmortem(id));
     });
   });
 

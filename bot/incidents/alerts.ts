@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { errorMessage, WarroomError } from '../../core/errors.js';
 import { formatShort } from '../../core/time.js';
 import { resolveSystem } from '../../tools/oncall/systems.js';
-import type { Bot } from '../bot.js';
+import type { IncidentDeps } from './deps.js';
 import { detectLang, t, type Lang } from '../messages.js';
 import type { ChatPlatform } from '../platforms/platform.js';
 import { declareIncident } from './declare.js';
@@ -85,8 +85,8 @@ function fingerprintOf(a: IncomingAlert, system: string): string {
 }
 
 /** The platform where rooms for alerts open: Slack, else WeCom, else the local chat. */
-export function primaryPlatform(bot: Bot): ChatPlatform | undefined {
-  return bot.platforms.get('slack') ?? bot.platforms.get('wecom') ?? bot.platforms.get('local');
+export function primaryPlatform(deps: IncidentDeps): ChatPlatform | undefined {
+  return deps.platforms.get('slack') ?? deps.platforms.get('wecom') ?? deps.platforms.get('local');
 }
 
 /**
@@ -94,8 +94,8 @@ export function primaryPlatform(bot: Bot): ChatPlatform | undefined {
  * never opens a second room. A new alert at or above WARROOM_ALERT_MIN_SEVERITY opens an
  * incident room, unless the system already has an open incident, which it then joins.
  */
-export async function ingestAlert(bot: Bot, a: IncomingAlert): Promise<AlertOutcome> {
-  const app = bot.app;
+export async function ingestAlert(deps: IncidentDeps, a: IncomingAlert): Promise<AlertOutcome> {
+  const app = deps.app;
   const now = app.clock();
   const system = await resolveSystem(app.db, a.system);
   const fingerprint = fingerprintOf(a, system.id);
@@ -141,7 +141,7 @@ export async function ingestAlert(bot: Bot, a: IncomingAlert): Promise<AlertOutc
       return { alert: stored.id, fingerprint, action: 'attached', incident: already.id };
     }
     const result = await declareIncident(app, {
-      platform: primaryPlatform(bot),
+      platform: primaryPlatform(deps),
       severity: severityForAlert(a.severity),
       system: system.id,
       title: a.title,
@@ -154,7 +154,7 @@ export async function ingestAlert(bot: Bot, a: IncomingAlert): Promise<AlertOutc
     return { alert: stored.id, fingerprint, action: 'declared', incident: result.incident.id };
   }
   if (rank >= alertRank('minor')) {
-    const platform = primaryPlatform(bot);
+    const platform = primaryPlatform(deps);
     const status = platform?.statusRoom();
     if (platform && status) {
       await platform
@@ -174,8 +174,8 @@ export async function ingestAlert(bot: Bot, a: IncomingAlert): Promise<AlertOutc
 }
 
 /** The Declare button on an alert message. */
-export async function declareFromAlert(bot: Bot, platform: ChatPlatform | undefined, alertId: string, actor: string, lang: Lang): Promise<string> {
-  const app = bot.app;
+export async function declareFromAlert(deps: IncidentDeps, platform: ChatPlatform | undefined, alertId: string, actor: string, lang: Lang): Promise<string> {
+  const app = deps.app;
   const rows = await app.db.query<{ id: string; system: string; severity: string; title: string; starts_at: Date; incident_id: string | null }>(
     'SELECT id, system, severity, title, starts_at, incident_id FROM alerts WHERE id = $1',
     [alertId],

@@ -1,7 +1,7 @@
 import { WarroomError } from '../../core/errors.js';
 import { parseTypedMoment } from '../../core/time.js';
 import { resolveSystem, listSystems } from '../../tools/oncall/systems.js';
-import type { Bot } from '../bot.js';
+import type { IncidentDeps } from './deps.js';
 import { detectLang, t, type Lang, type OutgoingMessage, type Platform } from '../messages.js';
 import type { BotReply, ChatPlatform } from '../platforms/platform.js';
 import { declareIncident } from './declare.js';
@@ -24,7 +24,7 @@ import { findPerson, incidentOfRoom, openIncidentsHeldBy, requireIncident, timel
 import { ACTIONS, timelineView } from './views.js';
 
 export interface IncidentContext {
-  bot: Bot;
+  deps: IncidentDeps;
   /** The platform the command came from (undefined for the terminal). */
   platform: ChatPlatform | undefined;
   platformName: Platform;
@@ -83,7 +83,7 @@ const reply = (message: OutgoingMessage, priv = false): BotReply => ({ message, 
  * private confirmation only when they acted somewhere else (another channel, a direct chat).
  */
 async function confirm(ctx: IncidentContext, incidentId: string, message: OutgoingMessage): Promise<BotReply[]> {
-  const incident = await requireIncident(ctx.bot.app.db, incidentId);
+  const incident = await requireIncident(ctx.deps.app.db, incidentId);
   const inRoom = incident.room?.platform === ctx.platformName && incident.room.id === ctx.roomId;
   return inRoom && wasAnnounced(message) ? [] : [reply(message, true)];
 }
@@ -91,10 +91,10 @@ async function confirm(ctx: IncidentContext, incidentId: string, message: Outgoi
 /** The incident a command is about: named in it, this room's, or the only open one the actor holds a role in. */
 async function targetIncident(ctx: IncidentContext, args: string[]): Promise<{ incident: IncidentRow; rest: string[] }> {
   const idx = args.findIndex((a) => /^INC-\d{8}-\d{3,}$/i.test(a));
-  if (idx >= 0) return { incident: await requireIncident(ctx.bot.app.db, args[idx]!), rest: args.filter((_, i) => i !== idx) };
-  const here = await incidentOfRoom(ctx.bot.app.db, ctx.platformName, ctx.roomId);
+  if (idx >= 0) return { incident: await requireIncident(ctx.deps.app.db, args[idx]!), rest: args.filter((_, i) => i !== idx) };
+  const here = await incidentOfRoom(ctx.deps.app.db, ctx.platformName, ctx.roomId);
   if (here) return { incident: here, rest: args };
-  const mine = await openIncidentsHeldBy(ctx.bot.app.db, ctx.actor.id);
+  const mine = await openIncidentsHeldBy(ctx.deps.app.db, ctx.actor.id);
   if (mine.length === 1) return { incident: mine[0]!, rest: args };
   const lang = ctx.actor.lang;
   throw new WarroomError('which_incident', t(lang, '这里不是故障群，请在命令中写上故障号（INC-…）。', 'This is not an incident room: name the incident (INC-…) in the command.'), {
@@ -111,7 +111,7 @@ async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ sev
   let onset: Date | undefined;
   const flag = rest.findIndex((a) => ONSET_FLAGS.has(a.toLowerCase()));
   if (flag >= 0) {
-    const app = ctx.bot.app;
+    const app = ctx.deps.app;
     const value = rest[flag + 1] ?? '';
     onset = parseTypedMoment(value, app.clock(), app.config.WARROOM_TIMEZONE);
     if (!onset || onset > app.clock()) {
@@ -131,7 +131,7 @@ async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ sev
   }
   if (!rest.length) throw new WarroomError('usage', t(lang, '用法：/incident declare P1 <系统> <现象>', 'Usage: /incident declare P1 <system> <what is wrong>'));
   // System names can be several words ("Centralized Trading"): take the longest prefix that names one.
-  const systems = await listSystems(ctx.bot.app.db);
+  const systems = await listSystems(ctx.deps.app.db);
   const names = new Set(systems.flatMap((s) => [s.id, s.name, ...s.aliases].map((n) => n.toLowerCase())));
   let take = 1;
   for (let n = Math.min(4, rest.length); n >= 1; n--) {
@@ -140,7 +140,7 @@ async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ sev
       break;
     }
   }
-  const system = await resolveSystem(ctx.bot.app.db, rest.slice(0, take).join(' '));
+  const system = await resolveSystem(ctx.deps.app.db, rest.slice(0, take).join(' '));
   const title = rest.slice(take).join(' ').trim() || t(lang, `${system.name} 故障`, `${system.name} incident`);
   return { severity: severity ?? 'P2', system: system.id, title, defaulted, ...(onset ? { onset } : {}) };
 }
@@ -150,7 +150,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
   const sub = SUBCOMMANDS[(args[0] ?? 'help').toLowerCase()];
   const rest = args.slice(1);
   const lang = ctx.actor.lang;
-  const { bot } = ctx;
+  const { deps } = ctx;
   switch (sub) {
     case undefined:
       return [reply({ lang, text: t(lang, `未知的 /incident 子命令「${args[0]}」。`, `Unknown /incident subcommand "${args[0]}".`) }, true), reply(incidentHelp(lang), true)];
@@ -159,7 +159,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
     case 'declare': {
       const d = await parseDeclare(ctx, rest);
       const declLang = detectLang(d.title) === 'en' && lang === 'en' ? 'en' : lang;
-      const result = await declareIncident(bot.app, { platform: ctx.platform, severity: d.severity, system: d.system, title: d.title, actor: ctx.actor.id, source: 'command', lang: declLang, ...(d.onset ? { onset: d.onset } : {}) });
+      const result = await declareIncident(deps.app, { platform: ctx.platform, severity: d.severity, system: d.system, title: d.title, actor: ctx.actor.id, source: 'command', lang: declLang, ...(d.onset ? { onset: d.onset } : {}) });
       const i = result.incident;
       const lines = [
         t(lang, `🚨 ${ctx.actor.id} 申报了 ${severityLabel(i.severity, lang)} 故障 ${i.id}：${i.title}`, `🚨 ${ctx.actor.id} declared ${severityLabel(i.severity, lang)} incident ${i.id}: ${i.title}`),
@@ -175,33 +175,33 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
       const { incident, rest: r2 } = await targetIncident(ctx, rest.slice(1));
       const who = r2[0];
       const person = !who || /^(me|我|self)$/i.test(who) ? { id: ctx.actor.id, name: null } : await personFromMention(ctx, who);
-      return confirm(ctx, incident.id, await assignRole(bot, incident.id, ctx.actor, role, person));
+      return confirm(ctx, incident.id, await assignRole(deps, incident.id, ctx.actor, role, person));
     }
     case 'status': {
       const status = rest.map(parseStatus).find(Boolean);
       if (!status) {
         const id = rest.find((a) => /^INC-/i.test(a));
         const q = id ? { kind: 'one' as const, id } : { kind: 'open' as const };
-        return [reply(await answerStatus(bot.app, q, lang, { platform: ctx.platformName, roomId: ctx.roomId }))];
+        return [reply(await answerStatus(deps.app, q, lang, { platform: ctx.platformName, roomId: ctx.roomId }))];
       }
       const { incident } = await targetIncident(ctx, rest.filter((a) => !parseStatus(a)));
-      return confirm(ctx, incident.id, await changeStatus(bot, incident.id, ctx.actor, status));
+      return confirm(ctx, incident.id, await changeStatus(deps, incident.id, ctx.actor, status));
     }
     case 'severity': {
       const severity = rest.map(parseSeverity).find(Boolean);
       if (!severity) throw new WarroomError('usage', t(lang, '用法：/incident severity P0|P1|P2|P3', 'Usage: /incident severity P0|P1|P2|P3'));
       const { incident } = await targetIncident(ctx, rest.filter((a) => !parseSeverity(a)));
-      return confirm(ctx, incident.id, await changeSeverity(bot, incident.id, ctx.actor, severity));
+      return confirm(ctx, incident.id, await changeSeverity(deps, incident.id, ctx.actor, severity));
     }
     case 'update': {
       const { incident, rest: r2 } = await targetIncident(ctx, rest);
       const body = r2.join(' ').trim();
       if (!body) throw new WarroomError('usage', t(lang, '用法：/incident update <通报内容>（或 /incident draft 起草一份）', 'Usage: /incident update <text> (or /incident draft for a draft)'));
-      return [reply(await postStatusUpdate(bot, incident.id, ctx.actor, body), true)];
+      return [reply(await postStatusUpdate(deps, incident.id, ctx.actor, body), true)];
     }
     case 'draft': {
       const { incident } = await targetIncident(ctx, rest);
-      return [reply((await draftUpdateFor(bot, incident.id, lang)).message, true)];
+      return [reply((await draftUpdateFor(deps, incident.id, lang)).message, true)];
     }
     case 'note':
     case 'impact':
@@ -210,19 +210,19 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
       const { incident, rest: r2 } = await targetIncident(ctx, rest);
       const body = r2.join(' ').trim();
       if (!body) throw new WarroomError('usage', t(lang, `用法：/incident ${sub} <内容>`, `Usage: /incident ${sub} <text>`));
-      return [reply(await recordFact(bot, incident.id, ctx.actor, sub, body))];
+      return [reply(await recordFact(deps, incident.id, ctx.actor, sub, body))];
     }
     case 'resolve': {
       const { incident, rest: r2 } = await targetIncident(ctx, rest);
-      return confirm(ctx, incident.id, await resolveIncident(bot, incident.id, ctx.actor, r2.join(' ').trim() || undefined));
+      return confirm(ctx, incident.id, await resolveIncident(deps, incident.id, ctx.actor, r2.join(' ').trim() || undefined));
     }
     case 'timeline': {
       const { incident } = await targetIncident(ctx, rest);
-      return [reply(timelineView(incident, await timelineOf(bot.app.db, incident.id), lang, bot.app.config.WARROOM_TIMEZONE), true)];
+      return [reply(timelineView(incident, await timelineOf(deps.app.db, incident.id), lang, deps.app.config.WARROOM_TIMEZONE), true)];
     }
     case 'postmortem': {
       const { incident } = await targetIncident(ctx, rest);
-      const text = await postmortemOf(bot.app.db, incident, bot.app.config.WARROOM_TIMEZONE);
+      const text = await postmortemOf(deps.app.db, incident, deps.app.config.WARROOM_TIMEZONE);
       return [reply({ lang, title: t(lang, `${incident.id} 复盘草稿`, `${incident.id} postmortem draft`), text }, true)];
     }
   }
@@ -233,7 +233,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
 async function personFromMention(ctx: IncidentContext, who: string): Promise<{ id: string; name: string | null }> {
   const slack = /^<@([A-Z0-9]+)(?:\|[^>]*)?>$/.exec(who)?.[1];
   const key = slack ?? who.replace(/^@/, '');
-  const person = await findPerson(ctx.bot.app.db, slack ? 'slack' : ctx.platformName, key);
+  const person = await findPerson(ctx.deps.app.db, slack ? 'slack' : ctx.platformName, key);
   if (!person) {
     throw new WarroomError('unknown_person', t(ctx.actor.lang, `不认识「${who}」。`, `No person "${who}" is known to Warroom.`), {
       hint: t(ctx.actor.lang, '用人员 id、姓名或 @提及；人员名单由 `warroom import` 导入。', 'Use a person id, a name or an @mention; people are loaded with `warroom import`.'),
@@ -244,30 +244,30 @@ async function personFromMention(ctx: IncidentContext, who: string): Promise<{ i
 
 /** Button presses on incident messages. */
 export async function runIncidentAction(ctx: IncidentContext, actionId: string, value: string): Promise<BotReply[]> {
-  const { bot, actor } = ctx;
+  const { deps, actor } = ctx;
   const lang = actor.lang;
   const [id, arg] = value.split('|');
   switch (actionId) {
     case ACTIONS.takeRole: {
       const role = parseRole(arg ?? '') ?? 'incident-commander';
-      return confirm(ctx, id!, await assignRole(bot, id!, actor, role, { id: actor.id, name: null }));
+      return confirm(ctx, id!, await assignRole(deps, id!, actor, role, { id: actor.id, name: null }));
     }
     case ACTIONS.setStatus: {
       const status = parseStatus(arg ?? '');
       if (!status) throw new WarroomError('bad_action', `Unknown status in button value "${value}".`);
-      return confirm(ctx, id!, await changeStatus(bot, id!, actor, status));
+      return confirm(ctx, id!, await changeStatus(deps, id!, actor, status));
     }
     case ACTIONS.draftUpdate:
-      return [reply((await draftUpdateFor(bot, id!, lang)).message, true)];
+      return [reply((await draftUpdateFor(deps, id!, lang)).message, true)];
     case ACTIONS.postUpdate:
-      return [{ message: await postStatusUpdate(bot, id!, actor, '', Number(arg)), private: true, replaceOriginal: true }];
+      return [{ message: await postStatusUpdate(deps, id!, actor, '', Number(arg)), private: true, replaceOriginal: true }];
     case ACTIONS.editUpdate: {
-      const rows = await bot.app.db.query<{ text: string }>('SELECT text FROM incident_updates WHERE id = $1', [Number(arg)]);
+      const rows = await deps.app.db.query<{ text: string }>('SELECT text FROM incident_updates WHERE id = $1', [Number(arg)]);
       const draft = rows[0]?.text ?? '';
       return [reply({ lang, text: t(lang, `复制下面一行，修改后发送：\n/incident update ${id} ${draft.replace(/\n/g, ' ')}`, `Copy the line below, edit it and send it:\n/incident update ${id} ${draft.replace(/\n/g, ' ')}`) }, true)];
     }
     case ACTIONS.resolve:
-      return confirm(ctx, id!, await resolveIncident(bot, id!, actor, undefined));
+      return confirm(ctx, id!, await resolveIncident(deps, id!, actor, undefined));
     default:
       throw new WarroomError('unknown_action', t(lang, `未知按钮「${actionId}」。`, `Unknown button "${actionId}".`));
   }

@@ -1,7 +1,7 @@
 import type { App } from '../../tools/services.js';
 import { errorMessage, WarroomError } from '../../core/errors.js';
 import { appendAudit } from '../../db/audit.js';
-import type { Bot } from '../bot.js';
+import type { IncidentDeps } from './deps.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
 import { draftStatusUpdate } from './comms.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
@@ -78,8 +78,8 @@ export async function noteResponse(app: App, incident: IncidentRow, actor: strin
 }
 
 /** Re-render the pinned card(s) and topic with the incident's current state. Failures are logged, not thrown. */
-export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise<void> {
-  const app = bot.app;
+export async function refreshIncidentRoom(deps: IncidentDeps, incidentId: string): Promise<void> {
+  const app = deps.app;
   const incident = await getIncident(app.db, incidentId);
   if (!incident) return;
   const lang = langOf(incident);
@@ -87,11 +87,11 @@ export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise
   const name = await systemNameOf(app.db, incident.system);
   const card = incidentCardView(facts, incident.extra.card as LocalizationCard | undefined, name, lang, app.config.WARROOM_TIMEZONE);
   for (const ref of await messagesOf(app.db, incident.id, 'card')) {
-    const platform = bot.platforms.get(ref.platform);
+    const platform = deps.platforms.get(ref.platform);
     await platform?.update(ref, card).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'card update failed'));
   }
   const room = incident.room;
-  const platform = room ? bot.platforms.get(room.platform) : undefined;
+  const platform = room ? deps.platforms.get(room.platform) : undefined;
   if (room && platform) {
     const topic = `[${severityLabel(incident.severity, lang)} · ${statusLabel(incident.status, lang)}] ${name} — ${incident.title}`;
     await platform.setTopic({ platform: room.platform, id: room.id }, topic).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'topic update failed'));
@@ -102,10 +102,10 @@ export async function refreshIncidentRoom(bot: Bot, incidentId: string): Promise
  * Tell the room about a change, wherever it was made (a button in a direct chat, a command in
  * another channel): everyone in the room must see status, severity and role changes.
  */
-async function announce(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<OutgoingMessage> {
-  await postToRoom(bot, incident, message)
+async function announce(deps: IncidentDeps, incident: IncidentRow, message: OutgoingMessage): Promise<OutgoingMessage> {
+  await postToRoom(deps, incident, message)
     .then(() => announced.add(message))
-    .catch((err: unknown) => bot.app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'room post failed'));
+    .catch((err: unknown) => deps.app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'room post failed'));
   return message;
 }
 
@@ -117,24 +117,24 @@ export function wasAnnounced(message: OutgoingMessage): boolean {
 }
 
 /** Post into the incident's room, if it has one on a connected platform. */
-async function postToRoom(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<void> {
+async function postToRoom(deps: IncidentDeps, incident: IncidentRow, message: OutgoingMessage): Promise<void> {
   const room = incident.room;
-  const platform = room ? bot.platforms.get(room.platform) : undefined;
+  const platform = room ? deps.platforms.get(room.platform) : undefined;
   if (room && platform) await platform.post({ platform: room.platform, id: room.id }, message);
 }
 
 /** Post to the status channel of the incident's platform (and say whether there is one). */
-async function postToStatusChannel(bot: Bot, incident: IncidentRow, message: OutgoingMessage): Promise<boolean> {
-  const platform = incident.room ? bot.platforms.get(incident.room.platform) : [...bot.platforms.values()][0];
+async function postToStatusChannel(deps: IncidentDeps, incident: IncidentRow, message: OutgoingMessage): Promise<boolean> {
+  const platform = incident.room ? deps.platforms.get(incident.room.platform) : [...deps.platforms.values()][0];
   const status = platform?.statusRoom();
   if (!platform || !status) return false;
   const ref = await platform.post(status, message);
-  await recordMessage(bot.app.db, incident.id, 'announcement', ref);
+  await recordMessage(deps.app.db, incident.id, 'announcement', ref);
   return true;
 }
 
-export async function assignRole(bot: Bot, incidentId: string, actor: Actor, role: Role, person: { id: string; name?: string | null }): Promise<OutgoingMessage> {
-  const app = bot.app;
+export async function assignRole(deps: IncidentDeps, incidentId: string, actor: Actor, role: Role, person: { id: string; name?: string | null }): Promise<OutgoingMessage> {
+  const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   const roles = await rolesOf(app.db, incident.id);
@@ -150,13 +150,13 @@ export async function assignRole(bot: Bot, incidentId: string, actor: Actor, rol
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'role', text, data: { role, person: person.id, previous: current?.person ?? null } });
   await appendAudit(app.db, { actor: actor.id, action: 'incident.role', target: incident.id, outcome: 'ok', detail: { role, person: person.id } });
   await noteResponse(app, (await getIncident(app.db, incident.id))!, actor.id);
-  await refreshIncidentRoom(bot, incident.id);
-  return announce(bot, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
+  await refreshIncidentRoom(deps, incident.id);
+  return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
 
-export async function changeStatus(bot: Bot, incidentId: string, actor: Actor, status: Status): Promise<OutgoingMessage> {
-  const app = bot.app;
-  if (status === 'resolved') return resolveIncident(bot, incidentId, actor, undefined);
+export async function changeStatus(deps: IncidentDeps, incidentId: string, actor: Actor, status: Status): Promise<OutgoingMessage> {
+  const app = deps.app;
+  if (status === 'resolved') return resolveIncident(deps, incidentId, actor, undefined);
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   await requireGate(app, incident, actor, 'status');
@@ -175,12 +175,12 @@ export async function changeStatus(bot: Bot, incidentId: string, actor: Actor, s
   const text = t(actor.lang, `状态：${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`, `Status: ${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'status', text, data: { from: incident.status, to: status } });
   await appendAudit(app.db, { actor: actor.id, action: 'incident.status', target: incident.id, outcome: 'ok', detail: { from: incident.status, to: status } });
-  await refreshIncidentRoom(bot, incident.id);
-  return announce(bot, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
+  await refreshIncidentRoom(deps, incident.id);
+  return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
 
-export async function changeSeverity(bot: Bot, incidentId: string, actor: Actor, severity: Severity): Promise<OutgoingMessage> {
-  const app = bot.app;
+export async function changeSeverity(deps: IncidentDeps, incidentId: string, actor: Actor, severity: Severity): Promise<OutgoingMessage> {
+  const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   await requireGate(app, incident, actor, 'severity');
@@ -191,13 +191,13 @@ export async function changeSeverity(bot: Bot, incidentId: string, actor: Actor,
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'severity', text, data: { from: incident.severity, to: severity } });
   await appendAudit(app.db, { actor: actor.id, action: 'incident.severity', target: incident.id, outcome: 'ok', detail: { from: incident.severity, to: severity } });
   await noteResponse(app, incident, actor.id);
-  await refreshIncidentRoom(bot, incident.id);
-  return announce(bot, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
+  await refreshIncidentRoom(deps, incident.id);
+  return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
 
 /** A note, impact, cause or follow-up on the timeline. Notes are open to anyone in the room. */
-export async function recordFact(bot: Bot, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
-  const app = bot.app;
+export async function recordFact(deps: IncidentDeps, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
+  const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   if (kind === 'cause') await requireGate(app, incident, actor, 'cause');
   const now = app.clock();
@@ -206,13 +206,13 @@ export async function recordFact(bot: Bot, incidentId: string, actor: Actor, kin
   const label = { note: t(actor.lang, '记录', 'Note'), impact: t(actor.lang, '影响', 'Impact'), cause: t(actor.lang, '根因', 'Root cause'), followup: t(actor.lang, '后续改进', 'Follow-up') }[kind];
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind, text: kind === 'note' || kind === 'followup' ? text : `${label}：${text}`, data });
   await noteResponse(app, incident, actor.id);
-  if (kind === 'impact') await refreshIncidentRoom(bot, incident.id);
+  if (kind === 'impact') await refreshIncidentRoom(deps, incident.id);
   return { lang: actor.lang, text: t(actor.lang, `${incident.id} · 已记入时间线（${label}）。`, `${incident.id} · added to the timeline (${label}).`) };
 }
 
 /** Post a status update (typed, or a posted draft) to the room and the status channel. */
-export async function postStatusUpdate(bot: Bot, incidentId: string, actor: Actor, text: string, draftId?: number): Promise<OutgoingMessage> {
-  const app = bot.app;
+export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, actor: Actor, text: string, draftId?: number): Promise<OutgoingMessage> {
+  const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   await requireGate(app, incident, actor, 'update');
   const now = app.clock();
@@ -224,15 +224,15 @@ export async function postStatusUpdate(bot: Bot, incidentId: string, actor: Acto
     await insertUpdate(app.db, incident.id, { status: 'posted', text, at: now, by: actor.id });
   }
   const message: OutgoingMessage = { lang: langOf(incident), title: t(langOf(incident), `${incident.id} 通报`, `${incident.id} status update`), text, context: [t(langOf(incident), `发布人：${actor.id}`, `Posted by ${actor.id}`)] };
-  const inStatus = await postToStatusChannel(bot, incident, message).catch((err: unknown) => {
+  const inStatus = await postToStatusChannel(deps, incident, message).catch((err: unknown) => {
     app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'status channel post failed');
     return false;
   });
-  await postToRoom(bot, incident, message);
+  await postToRoom(deps, incident, message);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'update', text: t(actor.lang, `发布通报：${text.split('\n')[0]}`, `Status update posted: ${text.split('\n')[0]}`), data: { statusChannel: inStatus, draftId: draftId ?? null } });
   await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
   await noteResponse(app, incident, actor.id);
-  await refreshIncidentRoom(bot, incident.id);
+  await refreshIncidentRoom(deps, incident.id);
   return {
     lang: actor.lang,
     text: inStatus
@@ -242,8 +242,8 @@ export async function postStatusUpdate(bot: Bot, incidentId: string, actor: Acto
 }
 
 /** Draft an update now for whoever asks (the timer does the same for the communications lead). */
-export async function draftUpdateFor(bot: Bot, incidentId: string, lang: Lang): Promise<{ draftId: number; message: OutgoingMessage }> {
-  const app = bot.app;
+export async function draftUpdateFor(deps: IncidentDeps, incidentId: string, lang: Lang): Promise<{ draftId: number; message: OutgoingMessage }> {
+  const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   const now = app.clock();
   const facts = await incidentFacts(app.db, incident, now, incidentPolicy(app.config));
@@ -264,8 +264,8 @@ export async function draftUpdateFor(bot: Bot, incidentId: string, lang: Lang): 
   };
 }
 
-export async function resolveIncident(bot: Bot, incidentId: string, actor: Actor, resolution: string | undefined): Promise<OutgoingMessage> {
-  const app = bot.app;
+export async function resolveIncident(deps: IncidentDeps, incidentId: string, actor: Actor, resolution: string | undefined): Promise<OutgoingMessage> {
+  const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   await requireGate(app, incident, actor, 'resolve');
@@ -285,9 +285,9 @@ export async function resolveIncident(bot: Bot, incidentId: string, actor: Actor
     title: `✅ ${resolved.id} ${statusLabel('resolved', lang)}`,
     text: t(lang, `${severityLabel(resolved.severity, lang)} ${name} — ${resolved.title}\n历时 ${minutesLabel(minutes, lang)}。${resolution ? `处置：${resolution}` : ''}`, `${severityLabel(resolved.severity, lang)} ${name} — ${resolved.title}\nOpen for ${minutesLabel(minutes, lang)}.${resolution ? ` Resolution: ${resolution}` : ''}`),
   };
-  await postToStatusChannel(bot, resolved, notice).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'status channel post failed'));
-  await postToRoom(bot, resolved, notice);
-  await postToRoom(bot, resolved, { lang, title: t(lang, `${resolved.id} 复盘草稿`, `${resolved.id} postmortem draft`), text: postmortem });
-  await refreshIncidentRoom(bot, incident.id);
+  await postToStatusChannel(deps, resolved, notice).catch((err: unknown) => app.logger.warn({ incident: incident.id, err: errorMessage(err) }, 'status channel post failed'));
+  await postToRoom(deps, resolved, notice);
+  await postToRoom(deps, resolved, { lang, title: t(lang, `${resolved.id} 复盘草稿`, `${resolved.id} postmortem draft`), text: postmortem });
+  await refreshIncidentRoom(deps, incident.id);
   return { lang: actor.lang, text: t(actor.lang, `${resolved.id} 已解决，复盘草稿已发到故障群（\`warroom postmortem ${resolved.id}\` 可打印）。`, `${resolved.id} resolved; the postmortem draft is in the room (\`warroom postmortem ${resolved.id}\` prints it).`) };
 }

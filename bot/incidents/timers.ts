@@ -1,6 +1,6 @@
 import { errorMessage } from '../../core/errors.js';
 import { formatShort } from '../../core/time.js';
-import type { Bot } from '../bot.js';
+import type { IncidentDeps } from './deps.js';
 import { t } from '../messages.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
 import { draftUpdateFor } from './flows.js';
@@ -21,8 +21,8 @@ export interface TimerRun {
  * its limit the room and the commander are nudged (once per stage), and when a status update is
  * due the communications lead gets a draft to edit and post (once per due time).
  */
-export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
-  const app = bot.app;
+export async function runIncidentTimers(deps: IncidentDeps): Promise<TimerRun> {
+  const app = deps.app;
   const now = app.clock();
   const policy = incidentPolicy(app.config);
   const run: TimerRun = { nudged: [], drafted: [] };
@@ -30,7 +30,7 @@ export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
     try {
       const facts = await incidentFacts(app.db, incident, now, policy);
       const room = incident.room;
-      const platform = room ? bot.platforms.get(room.platform) : undefined;
+      const platform = room ? deps.platforms.get(room.platform) : undefined;
       const lang = langOf(incident);
       const commander = facts.roles.find((r) => r.role === 'incident-commander');
       const commsLead = facts.roles.find((r) => r.role === 'communications-lead') ?? commander;
@@ -48,7 +48,7 @@ export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
       }
 
       if (facts.nextUpdateDue && facts.nextUpdateDue <= now && (await claimNudge(app.db, incident.id, `update@${facts.nextUpdateDue.toISOString()}`, now))) {
-        const { draftId, message } = await draftUpdateFor(bot, incident.id, lang);
+        const { draftId, message } = await draftUpdateFor(deps, incident.id, lang);
         let to: string | null = null;
         if (platform && room && commsLead) {
           const uid = platform.userIdOf(personOf(commsLead));
@@ -80,13 +80,13 @@ export async function runIncidentTimers(bot: Bot): Promise<TimerRun> {
 }
 
 /** Run the timers every `seconds` until stopped; a slow pass is never overlapped by the next. */
-export function startIncidentTimers(bot: Bot, seconds: number): { stop(): void } {
+export function startIncidentTimers(deps: IncidentDeps, seconds: number): { stop(): void } {
   let running = false;
   const handle = setInterval(() => {
     if (running) return;
     running = true;
-    runIncidentTimers(bot)
-      .catch((err: unknown) => bot.app.logger.error({ err: errorMessage(err) }, 'incident timers failed'))
+    runIncidentTimers(deps)
+      .catch((err: unknown) => deps.app.logger.error({ err: errorMessage(err) }, 'incident timers failed'))
       .finally(() => {
         running = false;
       });

@@ -1,5 +1,4 @@
-import type { Bot } from '../../bot/bot.js';
-import { ingestAlert, parseAlertBody, type AlertOutcome } from '../../bot/incidents/alerts.js';
+import type { IncidentService } from '../../bot/incidents/service.js';
 import { sendJson, type Route } from '../http.js';
 import { requireIngestToken } from './ingest.js';
 
@@ -8,15 +7,12 @@ import { requireIngestToken } from './ingest.js';
  * Each is stored and deduplicated by fingerprint; those at or above WARROOM_ALERT_MIN_SEVERITY
  * open an incident room. The answer says what happened to each, so the sender can log it.
  */
-export function alertRoutes(bot: Bot): Route[] {
+export function alertRoutes(incidents: IncidentService): Route[] {
   const route: Route = {
     method: 'POST',
     path: '/api/alerts',
     async handler({ app, json, res }) {
-      const alerts = parseAlertBody(await json());
-      const results: AlertOutcome[] = [];
-      // In order: a repeat in the same body must see the alert stored just before it.
-      for (const a of alerts) results.push(await ingestAlert(bot, a));
+      const results = await incidents.ingestAlerts(incidents.parseAlerts(await json()));
       app.logger.info({ route: '/api/alerts', alerts: results.length, declared: results.filter((r) => r.action === 'declared').length }, 'alerts received');
       sendJson(res, 202, { ok: true, results });
     },
