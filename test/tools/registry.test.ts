@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { App } from '../../core/app.js';
 import { toolContext } from '../../core/app.js';
@@ -45,6 +45,9 @@ describe('tool registry', () => {
     app = await createTestApp(db);
   });
   afterAll(async () => db.close());
+  beforeEach(() => {
+    runs = 0;
+  });
 
   it('refuses to run a write tool without an approved action, and audits the attempt', async () => {
     const r = await registry.invoke('restart_service', { host: 'trd-app-01' }, toolContext(app, 'alice'));
@@ -76,8 +79,14 @@ describe('tool registry', () => {
   });
 
   it('counts and times calls in the metrics', async () => {
+    // Its own calls, counted from what the metrics said before them (other tests call tools too).
+    const successes = async () => Number(/warroom_tool_calls_total\{tool="restart_service",status="success"\} (\d+)/.exec(await metricsRegistry.metrics())?.[1] ?? 0);
+    const before = await successes();
+    expect((await registry.invoke('restart_service', { host: 'trd-app-02' }, toolContext(app, 'metrics', { approvedActionId: 'ACT-2' }))).status).toBe('success');
+    expect((await registry.invoke('liar', {}, toolContext(app, 'metrics'))).status).toBe('error');
+    expect(await successes()).toBe(before + 1);
     const text = await metricsRegistry.metrics();
-    expect(text).toMatch(/warroom_tool_calls_total\{tool="restart_service",status="success"\} 1/);
+    expect(text).toMatch(new RegExp(`warroom_tool_calls_total\\{tool="restart_service",status="success"\\} ${before + 1}`));
     expect(text).toContain('warroom_tool_duration_seconds_bucket{le="0.001",tool="liar"}');
   });
 
