@@ -50,13 +50,15 @@ describe('tool registry', () => {
   });
 
   it('refuses to run a write tool without an approved action, and audits the attempt', async () => {
+    // Only this test's attempts: other tests call the same tool.
+    const last = (await db.query<{ last: number }>('SELECT COALESCE(max(id), 0)::int AS last FROM audit_log'))[0]!.last;
     const r = await registry.invoke('restart_service', { host: 'trd-app-01' }, toolContext(app, 'alice'));
     expect(r.status).toBe('approval_required');
     expect(runs).toBe(0);
     const approved = await registry.invoke('restart_service', { host: 'trd-app-01' }, toolContext(app, 'alice', { approvedActionId: 'ACT-1' }));
     expect(approved.status).toBe('success');
     expect(runs).toBe(1);
-    const audit = await db.query<{ outcome: string }>("SELECT outcome FROM audit_log WHERE action = 'tool:restart_service' ORDER BY id");
+    const audit = await db.query<{ outcome: string }>("SELECT outcome FROM audit_log WHERE action = 'tool:restart_service' AND id > $1 ORDER BY id", [last]);
     expect(audit.map((a) => a.outcome)).toEqual(['approval_required', 'success']);
   });
 
