@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../tools/services.js';
 import { loadConfig } from '../../core/config.js';
 import type { Db } from '../../db/db.js';
@@ -11,6 +11,7 @@ import { renderText } from '../../bot/render/text.js';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
+import { closeOpenIncidents, declareForTest } from '../helpers/incident.js';
 
 interface Seen {
   id: number;
@@ -25,7 +26,9 @@ const minutes = (n: number) => new Date(DEMO_NOW.getTime() + n * 60000);
 /**
  * The incident process in the local web chat, as people see it: roles gated on the server, the
  * timeline, stage nudges, drafted updates for the communications lead, alerts, status for
- * managers, resolve and the postmortem.
+ * managers, resolve and the postmortem. One database for the file; each test declares its own
+ * incident (at 09:40, the onset being the first jzjy alert at 09:24:50) and brings it as far as the
+ * story needs, with the same clock values, and whatever it leaves open is closed after it.
  */
 describe('incident process (local web chat)', () => {
   let db: Db;
@@ -33,8 +36,6 @@ describe('incident process (local web chat)', () => {
   let warroom: RunningWarroom;
   let base: string;
   let clock = DEMO_NOW;
-  let incidentId = '';
-  let room = '';
 
   const send = async (user: string, roomId: string, text: string) => {
     const res = await fetch(`${base}/chat/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, room: roomId, text }) });
@@ -69,6 +70,43 @@ describe('incident process (local web chat)', () => {
     await warroom?.close();
     await db?.close();
   });
+  beforeEach(() => {
+    clock = DEMO_NOW;
+  });
+  afterEach(async () => closeOpenIncidents(db));
+
+  // The story, step by step; each test runs the steps it builds on.
+  /** songkai declares P1 集中交易 at 09:40: xieping commands, wangfang communicates, lihua operates. */
+  const declared = async () => {
+    const { id, roomId } = await declareForTest(warroom.bot, { platform: 'local' });
+    expect(roomId).toBe(`${id.toLowerCase()}-jzjy`);
+    return { incidentId: id, room: roomId };
+  };
+  /** 09:40: songkai takes the vacant scribe role (the first response). */
+  const scribeTaken = async (room: string) => send('songkai', room, '/incident role scribe me');
+  /** 09:40: the commander hands operations from lihua to sunqiang. */
+  const operationsToSunqiang = async (room: string) => send('xieping', room, '/incident role ops sunqiang');
+  /** 09:44: lihua records the impact and a note. */
+  const impactNoted = async (room: string) => {
+    clock = minutes(4);
+    await send('lihua', room, '/incident impact 约 3% 委托失败，集中在手机通道');
+    await send('lihua', room, '/incident note 连接池等待超时与开盘峰值同时出现');
+  };
+  /** The timer passes at 09:49 and at 10:11 (the localize nudge, and the update due at 10:10 drafted). */
+  const timersTo1011 = async () => {
+    clock = minutes(9);
+    await runIncidentTimers(warroom.bot);
+    clock = minutes(31);
+    await runIncidentTimers(warroom.bot);
+    await warroom.platforms.settled();
+  };
+  const draftOf = async (incidentId: string) => (await seen('wangfang', 'dm-wangfang')).find((m) => m.message.title === `${incidentId} 通报草稿`)!;
+  /** 10:11: wangfang posts the drafted update with its button. */
+  const draftPosted = async (incidentId: string) => {
+    const draft = await draftOf(incidentId);
+    const post = draft.message.buttons!.find((b) => b.actionId === 'incident.post_update')!;
+    await press('wangfang', 'dm-wangfang', draft.id, post.actionId, post.value);
+  };
 
   it('reads stage limits and update intervals, and refuses bad ones with a hint', () => {
     expect(parseStageLimits('P0=5/15/30,P1=10/30/60,P2=30/120/240,P3=60/480/1440').P1).toEqual({ respond: 10, localize: 30, recover: 60 });
@@ -86,8 +124,8 @@ describe('incident process (local web chat)', () => {
   it('declares from general: the declarer and the on-call people see the room with its pinned card', async () => {
     await send('songkai', 'general', '/incident declare P1 集中交易 开盘委托大量失败');
     const reply = await lastText('songkai', 'general');
-    incidentId = /INC-20261123-\d{3}/.exec(reply)![0];
-    room = `${incidentId.toLowerCase()}-jzjy`;
+    const incidentId = /INC-20261123-\d{3}/.exec(reply)![0];
+    const room = `${incidentId.toLowerCase()}-jzjy`;
     const inRoom = await seen('xieping', room);
     const card = inRoom.find((m) => m.pinned)!;
     expect(card.message.title).toBe(`${incidentId} · P1 · 集中交易 — 开盘委托大量失败`);
@@ -98,6 +136,7 @@ describe('incident process (local web chat)', () => {
   });
 
   it('lets anyone take a vacant role, but only the commander hands out a held one', async () => {
+    const { room } = await declared();
     await send('songkai', room, '/incident role scribe me');
     expect(await lastText('songkai', room)).toMatch(/记录员：songkai/);
     await send('lihua', room, '/incident role comms lihua');
@@ -113,6 +152,7 @@ describe('incident process (local web chat)', () => {
   });
 
   it('keeps notes, impact and refuses resolve from the wrong person, on the timeline with who and when', async () => {
+    const { room } = await declared();
     clock = minutes(4);
     await send('lihua', room, '/incident impact 约 3% 委托失败，集中在手机通道');
     await send('lihua', room, '/incident note 连接池等待超时与开盘峰值同时出现');
@@ -127,6 +167,8 @@ describe('incident process (local web chat)', () => {
   });
 
   it('nudges the room and the commander once when a stage overruns', async () => {
+    const { incidentId, room } = await declared();
+    await scribeTaken(room);
     clock = minutes(9);
     expect((await runIncidentTimers(warroom.bot)).nudged).toEqual([]);
     // Responded already (the scribe acted at 09:40); for P1 localize is due 30 min after the onset,
@@ -137,14 +179,17 @@ describe('incident process (local web chat)', () => {
     expect(run.nudged).toEqual([{ incident: incidentId, stage: 'localize' }]);
     const nudge = (await seen('songkai', room)).find((m) => m.message.title?.includes('定位阶段超时'));
     expect(renderText(nudge!.message)).toMatch(/P1 故障已持续 46 分钟，定位时限为 30 分钟。请 谢平 \(xieping\) 确认进展/);
-    expect((await seen('xieping', 'dm-xieping')).some((m) => m.message.title?.includes('定位阶段超时'))).toBe(true);
+    expect((await seen('xieping', 'dm-xieping')).some((m) => m.message.title?.includes(`${incidentId} 定位阶段超时`))).toBe(true);
     expect((await runIncidentTimers(warroom.bot)).nudged).toEqual([]);
   });
 
   it('drafts a status update for the communications lead when one is due, posted once by a button', async () => {
-    // P1 updates every 30 minutes: the one due at 10:10 was drafted by the pass at 10:11 above.
-    const dm = await seen('wangfang', 'dm-wangfang');
-    const draft = dm.find((m) => m.message.title === `${incidentId} 通报草稿`)!;
+    const { incidentId, room } = await declared();
+    await scribeTaken(room);
+    await impactNoted(room);
+    // P1 updates every 30 minutes: the one due at 10:10 is drafted by the pass at 10:11.
+    await timersTo1011();
+    const draft = await draftOf(incidentId);
     expect(draft.message.text).toMatch(/【故障通报】.*开盘委托大量失败/);
     expect(draft.message.text).toContain('影响：约 3% 委托失败，集中在手机通道');
     expect(draft.message.text).toMatch(/下次通报：/);
@@ -158,6 +203,11 @@ describe('incident process (local web chat)', () => {
   });
 
   it('answers managers from stored facts, in their language', async () => {
+    const { incidentId, room } = await declared();
+    await scribeTaken(room);
+    await impactNoted(room);
+    await timersTo1011();
+    await draftPosted(incidentId);
     await send('yangguang', 'dm-yangguang', '现在什么情况');
     const zh = await lastText('yangguang', 'dm-yangguang');
     expect(zh).toContain(`${incidentId} · P1 · 集中交易 — 开盘委托大量失败`);
@@ -199,6 +249,10 @@ describe('incident process (local web chat)', () => {
   });
 
   it('resolves on the commander\'s word: times recorded, postmortem in the room and from the CLI helper', async () => {
+    const { incidentId, room } = await declared();
+    await scribeTaken(room);
+    await operationsToSunqiang(room);
+    await impactNoted(room);
     clock = minutes(38);
     await send('xieping', room, '/incident status identified');
     await send('sunqiang', room, '/incident cause CAB-20261120-003 将连接池 maxActive 下调，开盘并发超出');

@@ -1,15 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
+import { closeOpenIncidents, declareForTest } from '../helpers/incident.js';
 import { appMentionEvent, reactionAddedEvent, blockActionsBody, eventCallbackBody, postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';
 
 const SECRET = 'e2e-signing-secret-0123456789abcdef';
 const STATUS = 'C0STATUS01';
 
-/** Everything a user sees in Slack for one incident, from declaration to postmortem, through signed requests. */
+/**
+ * Everything a user sees in Slack for an incident, from declaration to postmortem, through signed
+ * requests. One database and stand-in for the file; each test declares its own incident (09:40,
+ * songkai, P1 集中交易) and whatever it leaves open is closed after it.
+ */
 describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   let db: Db;
   let app: App;
@@ -18,11 +23,15 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   let url: string;
   let clock = DEMO_NOW;
   const slackOf = new Map<string, string>();
-  let incidentId = '';
-  let roomId = '';
 
   const cmd = (text: string, person: string, channelId = 'C0GENERAL', command = '/incident') =>
-    postSigned(url, SECRET, slashCommandBody({ command, text, userId: slackOf.get(person)!, userName: person, channelId, channelName: channelId === roomId ? 'inc' : 'general' }));
+    postSigned(url, SECRET, slashCommandBody({ command, text, userId: slackOf.get(person)!, userName: person, channelId, channelName: standin.channels.get(channelId)?.name ?? 'general' }));
+  /** This test's own incident and its Slack channel. */
+  const declared = async () => {
+    const { id, roomId } = await declareForTest(warroom.bot, { platform: 'slack' });
+    expect(standin.channels.get(roomId)?.name).toBe(`${id.toLowerCase()}-jzjy`);
+    return { incidentId: id, roomId };
+  };
   const messagesIn = (channel: string) => standin.channels.get(channel)?.messages ?? [];
   const ephemeralsTo = (person: string) => [...standin.channels.values()].flatMap((c) => c.ephemerals).filter((e) => e.user === slackOf.get(person));
   const textOf = (m: { text: string; blocks?: unknown[] }) => `${m.text}\n${JSON.stringify(m.blocks ?? [])}`;
@@ -51,19 +60,24 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
     await standin?.close();
     await db?.close();
   });
+  beforeEach(() => {
+    clock = DEMO_NOW;
+  });
+  afterEach(async () => closeOpenIncidents(db));
 
   it('declares from a signed slash command: channel, on-call people by role, pinned card, status announcement', async () => {
+    const createdBefore = standin.callsOf('conversations.create').length;
     const r = await cmd('declare P1 集中交易 开盘委托大量失败', 'songkai');
     expect(r.status).toBe(200);
     expect(r.ms).toBeLessThan(3000);
     await standin.waitFor(() => messagesIn('C0GENERAL').some((m) => /INC-20261123-\d{3}/.test(m.text)), 'the declaration reply in #general');
     const reply = messagesIn('C0GENERAL').find((m) => /INC-20261123-\d{3}/.test(m.text))!;
-    incidentId = /INC-20261123-\d{3}/.exec(reply.text)![0];
+    const incidentId = /INC-20261123-\d{3}/.exec(reply.text)![0];
 
-    const created = standin.callsOf('conversations.create');
+    const created = standin.callsOf('conversations.create').slice(createdBefore);
     expect(created).toHaveLength(1);
     expect(created[0]!.body.name).toBe(`${incidentId.toLowerCase()}-jzjy`);
-    roomId = standin.channelByName(`${incidentId.toLowerCase()}-jzjy`)!.id;
+    const roomId = standin.channelByName(`${incidentId.toLowerCase()}-jzjy`)!.id;
     const members = standin.channels.get(roomId)!.members;
     // jzjy's commander, communications and operations leads on call, the on-call people of what it depends on, and the declarer.
     for (const person of ['xieping', 'wangfang', 'lihua', 'songkai', 'sunqiang', 'liuyang', 'linfeng']) expect(members.has(slackOf.get(person)!), person).toBe(true);
@@ -82,6 +96,7 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   });
 
   it("answers a manager's status in another channel from stored facts", async () => {
+    const { incidentId, roomId } = await declared();
     const r = await cmd('status', 'yangguang', 'C0MANAGERS', '/warroom');
     expect(r.status).toBe(200);
     await standin.waitFor(() => messagesIn('C0MANAGERS').some((m) => m.text.includes(incidentId) || textOf(m).includes(incidentId)), 'the status answer');
@@ -96,6 +111,7 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   });
 
   it('refuses a severity change from someone who is not the commander, and allows the commander', async () => {
+    const { incidentId, roomId } = await declared();
     const before = ephemeralsTo('lihua').length;
     await cmd('severity P0', 'lihua', roomId);
     await standin.waitFor(() => ephemeralsTo('lihua').length > before, 'the refusal');
@@ -110,6 +126,7 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   });
 
   it('moves the status with a card button, records the stage, and refreshes the card', async () => {
+    const { incidentId, roomId } = await declared();
     const card = messagesIn(roomId)[0]!;
     clock = new Date(DEMO_NOW.getTime() + 12 * 60000);
     const r = await postSigned(url, SECRET, blockActionsBody({ actionId: 'incident.status#1', value: `${incidentId}|identified`, userId: slackOf.get('xieping')!, userName: 'xieping', channelId: roomId, messageTs: card.ts }));
@@ -121,6 +138,7 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   });
 
   it('puts a message flagged with :pushpin: on the timeline, with who flagged it', async () => {
+    const { incidentId, roomId } = await declared();
     const said = standin.addMessage(roomId, { text: '手机通道委托失败集中在 335002 功能号', user: slackOf.get('lihua')! });
     const r = await postSigned(url, SECRET, eventCallbackBody(reactionAddedEvent({ reaction: 'pushpin', channel: roomId, ts: said.ts, user: slackOf.get('wangfang')!, itemUser: slackOf.get('lihua')! }), { botUserId: standin.botUserId }));
     expect(r.status).toBe(200);
@@ -135,6 +153,7 @@ describe('incident flow on Slack (real Bolt, stand-in Web API)', () => {
   });
 
   it('resolves on the commander\'s command and posts the postmortem draft in the room', async () => {
+    const { incidentId, roomId } = await declared();
     clock = new Date(DEMO_NOW.getTime() + 40 * 60000);
     await cmd('cause 风控参数表变更后委托价格笼子校验错误', 'lihua', roomId);
     await cmd('resolve 回退参数表', 'xieping', roomId);

@@ -1,21 +1,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { expectScreenshotAndLocalOnly, hasChromium, launchChromium, requireChromium } from '../helpers/chromium.js';
+import { closeOpenIncidents, declareForTest } from '../helpers/incident.js';
 
 /**
  * The incident flow in the local web chat, as its users see it in a real browser: Debian's
  * `chromium` driven by playwright-core (no browser download), against `startWarroom` with the web
  * chat as its only platform. One browser context per person, each opened with `/chat?as=<person>`.
  * `scripts/test-all.sh` installs Chromium and sets WARROOM_INTEGRATION=1, so there a missing browser
- * fails; elsewhere the test is skipped with a message.
+ * fails; elsewhere the test is skipped with a message. One database, server and browser for the
+ * file; each test declares its own incident (09:40, songkai, P1 集中交易), opens its own pages and
+ * replays what it builds on with the same clock; pages and open incidents are closed after it.
  */
 requireChromium('incident flow in the web chat, in headless Chromium');
 
@@ -33,7 +36,9 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   let clock = DEMO_NOW;
   const minutesLater = (m: number) => new Date(DEMO_NOW.getTime() + m * 60_000);
 
+  // This test's pages, the requests they made and what they threw; its incident and room.
   const pages = new Map<string, Page>();
+  const contexts: BrowserContext[] = [];
   const requests: string[] = [];
   const pageErrors: string[] = [];
   let incidentId = '';
@@ -43,6 +48,7 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   async function openAs(person: string): Promise<Page> {
     // Warroom's own time zone, so the times on messages read like the times in the cards.
     const context = await browser!.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    contexts.push(context);
     const page = await context.newPage();
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (err) => pageErrors.push(`${person}: ${err.message}`));
@@ -86,6 +92,54 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
     browser = await launchChromium();
   });
 
+  beforeEach(() => {
+    clock = DEMO_NOW;
+    incidentId = '';
+    roomId = '';
+  });
+
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close().catch(() => {});
+    pages.clear();
+    requests.length = 0;
+    pageErrors.length = 0;
+    if (db) await closeOpenIncidents(db);
+  });
+
+  /** The test's own incident, declared at 09:40 with its room in the web chat. */
+  async function declared(): Promise<void> {
+    ({ id: incidentId, roomId } = await declareForTest(warroom!.bot, { platform: 'local' }));
+    expect(roomId).toBe(`${incidentId.toLowerCase()}-jzjy`);
+  }
+
+  /** songkai's page, open on the incident room with its pinned card. */
+  async function songkaiInRoom(): Promise<Page> {
+    const page = await openAs('songkai');
+    await enterRoom(page, roomId);
+    await pinnedCard(page).waitFor({ timeout: SLOW });
+    return page;
+  }
+
+  /** 09:43: songkai, who is not the commander, presses 已定位 and is refused. */
+  async function songkaiRefused(): Promise<void> {
+    clock = minutesLater(3);
+    const page = await songkaiInRoom();
+    const card = pinnedCard(page);
+    await button(card, '已定位').click();
+    await botMessages(page).filter({ hasText: '只有' }).waitFor({ timeout: SLOW });
+    await button(card, '已定位').and(page.locator('[data-state="ready"]')).waitFor();
+  }
+
+  /** 09:52: the commander moves the incident to 已定位 (the card's button, by way of the chat API). */
+  async function identifiedByCommander(): Promise<void> {
+    clock = minutesLater(12);
+    const res = await fetch(`${base}/chat/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'xieping', room: roomId, text: '/incident status identified' }) });
+    expect(res.status).toBe(202);
+    await warroom!.platforms.settled();
+    const [row] = await db!.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [incidentId]);
+    expect(row!.status).toBe('identified');
+  }
+
   afterAll(async () => {
     await browser?.close().catch(() => {});
     await warroom?.close().catch(() => {});
@@ -128,7 +182,7 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
 
     // The localization part: changes of the last trading days (with change tickets) and runbooks.
     const sections = card.locator('[data-testid="message-section"]');
-    const changes = sections.filter({ has: page.locator('h4', { hasText: '交易日变更' }) });
+    const changes = sections.filter({ has: page.locator('h4', { hasText: /交易日.*变更/ }) });
     expect(await changes.count()).toBe(1);
     expect(await changes.locator('li').first().textContent()).toMatch(/CAB-\d{8}-\d{3}/);
     const runbooks = sections.filter({ has: page.locator('h4', { hasText: '推荐应急手册' }) });
@@ -143,8 +197,9 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   });
 
   it('songkai, who is not the commander, presses 已定位: only he sees a refusal and the card stays 调查中', async () => {
+    await declared();
     clock = minutesLater(3);
-    const page = pages.get('songkai')!;
+    const page = await songkaiInRoom();
     const card = pinnedCard(page);
     await button(card, '已定位').click();
 
@@ -163,6 +218,8 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   });
 
   it('xieping, the commander, opens the room in his own page and presses 已定位: the room hears it and the card updates live', async () => {
+    await declared();
+    await songkaiRefused();
     clock = minutesLater(12);
     const page = await openAs('xieping');
     const listed = room(page, roomId);
@@ -205,6 +262,8 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   });
 
   it('yangguang, a manager, asks 现在什么情况 in his DM and sees the incident with its severity and status', async () => {
+    await declared();
+    await identifiedByCommander();
     clock = minutesLater(15);
     const page = await openAs('yangguang');
     await page.locator('[data-testid="room"][data-room-id="dm-yangguang"][data-active="true"]').waitFor();
@@ -226,7 +285,10 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   });
 
   it("takes a screenshot of xieping's page, and the pages loaded nothing from anywhere but Warroom", async () => {
-    const page = pages.get('xieping')!;
+    await declared();
+    await identifiedByCommander();
+    const page = await openAs('xieping');
+    await enterRoom(page, roomId);
     await field(pinnedCard(page), '状态').filter({ hasText: /^已定位$/ }).waitFor();
     const file = join(tmp!, 'incident-web-xieping.png');
     await page.screenshot({ path: file, fullPage: true });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { App } from '../../tools/services.js';
 import { toolContext } from '../../tools/services.js';
@@ -45,15 +45,20 @@ describe('tool registry', () => {
     app = await createTestApp(db);
   });
   afterAll(async () => db.close());
+  beforeEach(() => {
+    runs = 0;
+  });
 
   it('refuses to run a write tool without an approved action, and audits the attempt', async () => {
+    // Only this test's attempts: other tests call the same tool.
+    const last = (await db.query<{ last: number }>('SELECT COALESCE(max(id), 0)::int AS last FROM audit_log'))[0]!.last;
     const r = await registry.invoke('restart_service', { host: 'trd-app-01' }, toolContext(app, 'alice'));
     expect(r.status).toBe('approval_required');
     expect(runs).toBe(0);
     const approved = await registry.invoke('restart_service', { host: 'trd-app-01' }, toolContext(app, 'alice', { approvedActionId: 'ACT-1' }));
     expect(approved.status).toBe('success');
     expect(runs).toBe(1);
-    const audit = await db.query<{ outcome: string }>("SELECT outcome FROM audit_log WHERE action = 'tool:restart_service' ORDER BY id");
+    const audit = await db.query<{ outcome: string }>("SELECT outcome FROM audit_log WHERE action = 'tool:restart_service' AND id > $1 ORDER BY id", [last]);
     expect(audit.map((a) => a.outcome)).toEqual(['approval_required', 'success']);
   });
 
@@ -76,8 +81,14 @@ describe('tool registry', () => {
   });
 
   it('counts and times calls in the metrics', async () => {
+    // Its own calls, counted from what the metrics said before them (other tests call tools too).
+    const successes = async () => Number(/warroom_tool_calls_total\{tool="restart_service",status="success"\} (\d+)/.exec(await metricsRegistry.metrics())?.[1] ?? 0);
+    const before = await successes();
+    expect((await registry.invoke('restart_service', { host: 'trd-app-02' }, toolContext(app, 'metrics', { approvedActionId: 'ACT-2' }))).status).toBe('success');
+    expect((await registry.invoke('liar', {}, toolContext(app, 'metrics'))).status).toBe('error');
+    expect(await successes()).toBe(before + 1);
     const text = await metricsRegistry.metrics();
-    expect(text).toMatch(/warroom_tool_calls_total\{tool="restart_service",status="success"\} 1/);
+    expect(text).toMatch(new RegExp(`warroom_tool_calls_total\\{tool="restart_service",status="success"\\} ${before + 1}`));
     expect(text).toContain('warroom_tool_duration_seconds_bucket{le="0.001",tool="liar"}');
   });
 
