@@ -3,7 +3,7 @@ import { formatZoned } from '../../core/time.js';
 import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
 import { tokenize } from '../../knowledge/tokenize.js';
 import { searchRunbooks } from '../../knowledge/search.js';
-import type { changeLookupTool } from './change-lookup.js';
+import { changeLookupTool } from './change-lookup.js';
 import type { ToolContext } from '../tool.js';
 import type { ToolRegistry } from '../registry.js';
 
@@ -110,7 +110,7 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const health = Math.max(0, Math.round(100 - penalty));
 
   // Changes of the system and its neighbours in the window, through the same tool chat uses.
-  const lookup = await tools.invoke<ChangeData>('change_lookup', { system: system.id, includeNeighbours: true, at: z8(reference), until: z8(at) }, ctx);
+  const lookup = await tools.call(changeLookupTool, { system: system.id, includeNeighbours: true, at: z8(reference), until: z8(at) }, ctx);
   if (lookup.status === 'error') throw new Error(lookup.error ?? 'change lookup failed');
   const data = lookup.data!;
   const refName = onset ? 'the onset of the alerts' : 'the time asked';
