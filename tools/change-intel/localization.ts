@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatZoned } from '../../core/time.js';
 import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
 import { tokenize } from '../../knowledge/tokenize.js';
@@ -7,30 +7,41 @@ import { changeLookupTool } from './change-lookup.js';
 import type { ToolContext } from '../tool.js';
 import type { ToolRegistry } from '../registry.js';
 
+/** `reasons` in English (the documented JSON key), `reasonsZh` the same reasons in Chinese. */
+const scored = { score: z.number(), reasons: z.array(z.string()), reasonsZh: z.array(z.string()) };
+
 /**
  * The fault-localization card (GF's "AI-assisted fault localization"): the system and its
  * neighbours, the changes of the last trading days ranked by suspicion with the reasons, health,
  * recent alerts, similar past incidents and runbooks — every item with its source. The ranking is
  * a hint for people, never a verdict.
+ *
+ * Defined once, as the tool's output schema; the type is derived from it.
  */
-export interface LocalizationCard {
-  system: { id: string; name: string; upstream: string[]; downstream: string[] };
-  at: string;
-  /** When the trouble began: the window, the alerts shown and the timing all count back from it. */
-  onset: string | null;
-  /** Where the onset came from: given by the declarer, the first alert of the episode, or none (the time asked is used). */
-  onsetSource: 'given' | 'alert' | null;
-  /** The alert that marks the onset, when it came from one. */
-  onsetAlert: string | null;
-  window: { from: string; to: string; tradingDays: string[] };
-  changes: Array<{ id: string; title: string; system: string; risk: string | null; plannedStart: string | null; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
-  changeEvents: Array<{ id: string; at: string; system: string; operator: string; action: string; object: string; changeId: string | null; flags: string[]; score: number; reasons: string[]; reasonsZh: string[]; source: string }>;
-  alerts: { last2h: number; from: string; items: Array<{ id: string; system: string; severity: string; title: string; startsAt: string; open: boolean; count: number }> };
-  health: number;
-  similarIncidents: Array<{ id: string; title: string; system: string; score: number; rootCause: string | null; resolution: string | null; reasons: string[]; reasonsZh: string[] }>;
-  runbooks: Array<{ id: string; title: string; section: string; score: number; source: string }>;
-  disclaimer: { zh: string; en: string };
-}
+export const localizationCardSchema = z.object({
+  system: z.object({ id: z.string(), name: z.string(), upstream: z.array(z.string()), downstream: z.array(z.string()) }),
+  at: z.string(),
+  onset: z.string().nullable(),
+  onsetSource: z.enum(['given', 'alert']).nullable(),
+  onsetAlert: z.string().nullable(),
+  window: z.object({ from: z.string(), to: z.string(), tradingDays: z.array(z.string()) }),
+  changes: z.array(z.object({ id: z.string(), title: z.string(), system: z.string(), risk: z.string().nullable(), plannedStart: z.string().nullable(), source: z.string(), ...scored })),
+  changeEvents: z.array(
+    z.object({ id: z.string(), at: z.string(), system: z.string(), operator: z.string(), action: z.string(), object: z.string(), changeId: z.string().nullable(), flags: z.array(z.string()), source: z.string(), ...scored }),
+  ),
+  alerts: z.object({
+    last2h: z.number(),
+    from: z.string(),
+    items: z.array(z.object({ id: z.string(), system: z.string(), severity: z.string(), title: z.string(), startsAt: z.string(), open: z.boolean(), count: z.number() })),
+  }),
+  health: z.number(),
+  similarIncidents: z.array(z.object({ id: z.string(), title: z.string(), system: z.string(), rootCause: z.string().nullable(), resolution: z.string().nullable(), ...scored })),
+  runbooks: z.array(z.object({ id: z.string(), title: z.string(), section: z.string(), score: z.number(), source: z.string() })),
+  disclaimer: z.object({ zh: z.string(), en: z.string() }),
+});
+
+
+export type LocalizationCard = z.output<typeof localizationCardSchema>;
 
 type ChangeData = z.output<(typeof changeLookupTool)['output']>;
 
@@ -158,8 +169,8 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
     else reasons.add(`on neighbour ${c.system} (${upstream.includes(c.system) ? 'upstream' : 'downstream'})`, `${upstream.includes(c.system) ? '上游' : '下游'}系统 ${c.system}`);
     score += 0.2 * (RISK_WEIGHT[c.risk ?? ''] ?? 0.5);
     reasons.add(`${c.risk ?? 'unrated'} risk`, { high: '高风险', medium: '中风险', low: '低风险' }[c.risk ?? ''] ?? '风险未评级');
-    const flags = (c as { flags?: string[] }).flags ?? [];
-    const eventFlags = [...new Set(events.flatMap((e) => (e as { flags?: string[] }).flags ?? []))].filter((f) => f !== 'no-ticket');
+    const flags = c.flags;
+    const eventFlags = [...new Set(events.flatMap((e) => e.flags))].filter((f) => f !== 'no-ticket');
     if (flags.length || eventFlags.length) {
       score += 0.05 * Math.min(3, flags.length + eventFlags.length);
       const all = [...new Set([...flags, ...eventFlags])].join(', ');
@@ -190,7 +201,7 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
       let score = 0.35 * scoreTiming(new Date(e.at), reasons) + 0.2 * (e.system === system.id ? 1 : 0.5) + 0.15;
       if (e.system === system.id) reasons.add('on the system itself', '本系统');
       else reasons.add(`on neighbour ${e.system}`, `关联系统 ${e.system}`);
-      const flags = (e as { flags?: string[] }).flags ?? ['no-ticket'];
+      const flags = e.flags;
       if (flags.some((f) => f !== 'no-ticket')) {
         score += 0.1;
         reasons.add(`flags: ${flags.join(', ')}`, `风险标记：${flags.join(', ')}`);

@@ -1,32 +1,9 @@
 import { z } from 'zod';
-import { buildLocalizationCard } from './localization.js';
+import { buildLocalizationCard, localizationCardSchema } from './localization.js';
 import type { ToolRegistry } from '../registry.js';
 import { defineTool, type ToolDefinition } from '../tool.js';
 
-/** `reasons` in English (the documented JSON key), `reasonsZh` the same reasons in Chinese. */
-const scored = { score: z.number(), reasons: z.array(z.string()), reasonsZh: z.array(z.string()) };
-
-export const localizationCardSchema = z.object({
-  system: z.object({ id: z.string(), name: z.string(), upstream: z.array(z.string()), downstream: z.array(z.string()) }),
-  at: z.string(),
-  onset: z.string().nullable(),
-  onsetSource: z.enum(['given', 'alert']).nullable(),
-  onsetAlert: z.string().nullable(),
-  window: z.object({ from: z.string(), to: z.string(), tradingDays: z.array(z.string()) }),
-  changes: z.array(z.object({ id: z.string(), title: z.string(), system: z.string(), risk: z.string().nullable(), plannedStart: z.string().nullable(), source: z.string(), ...scored })),
-  changeEvents: z.array(
-    z.object({ id: z.string(), at: z.string(), system: z.string(), operator: z.string(), action: z.string(), object: z.string(), changeId: z.string().nullable(), flags: z.array(z.string()), source: z.string(), ...scored }),
-  ),
-  alerts: z.object({
-    last2h: z.number(),
-    from: z.string(),
-    items: z.array(z.object({ id: z.string(), system: z.string(), severity: z.string(), title: z.string(), startsAt: z.string(), open: z.boolean(), count: z.number() })),
-  }),
-  health: z.number(),
-  similarIncidents: z.array(z.object({ id: z.string(), title: z.string(), system: z.string(), rootCause: z.string().nullable(), resolution: z.string().nullable(), ...scored })),
-  runbooks: z.array(z.object({ id: z.string(), title: z.string(), section: z.string(), score: z.number(), source: z.string() })),
-  disclaimer: z.object({ zh: z.string(), en: z.string() }),
-});
+export { localizationCardSchema };
 
 const localizeInput = z.object({
   system: z.string().min(1),
