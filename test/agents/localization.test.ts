@@ -142,6 +142,9 @@ describe('localization ranking on a hand-made scenario', () => {
         expect(r.data!.onset).toBe('2026-11-23T09:20:00+08:00');
         expect(r.data!.onsetSource).toBe('given');
         expect(r.data!.changes[0]!.id).toBe('C-WED');
+        // The reasons name the moment as it was found: given, not an alert's.
+        expect(r.data!.changes[0]!.reasons.join(' ')).toMatch(/before the onset(?! of the alerts)/);
+        expect(r.data!.changes[0]!.reasonsZh.join(' ')).toMatch(/故障起始前/);
       } finally {
         await db.close();
       }

@@ -124,8 +124,9 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const lookup = await tools.call(changeLookupTool, { system: system.id, includeNeighbours: true, at: z8(reference), until: z8(at) }, ctx);
   if (lookup.status === 'error') throw new Error(lookup.error ?? 'change lookup failed');
   const data = lookup.data!;
-  const refName = onset ? 'the onset of the alerts' : 'the time asked';
-  const refNameZh = onset ? '告警起始' : '查询时刻';
+  // Name the moment the way it was found: an onset the declarer gave is not an alert's.
+  const refName = !onset ? 'the time asked' : input.onset ? 'the onset' : 'the onset of the alerts';
+  const refNameZh = !onset ? '查询时刻' : input.onset ? '故障起始' : '告警起始';
 
   // Past incidents and the changes that caused them, for "a similar change caused IMS-…".
   const past = await ctx.db.query<{ id: string; title: string; system: string; summary: string | null; root_cause: string | null; resolution: string | null; change_ids: string[] }>(
