@@ -17,6 +17,7 @@
 # The exit code is vitest's; non-zero if any set-up step fails. The last line printed is
 #   tests: N passed, M failed[, K skipped]
 # Set WARROOM_KEEP_TEST_SERVICES_DIR=1 to keep the temp dir (data, logs) for inspection.
+# Set WARROOM_SKIP_NPM_CI=1 to use node_modules as it is (a second checkout sharing one node_modules).
 #
 # Environment exported to the tests:
 #   DATABASE_URL             postgres://postgres@127.0.0.1:PGPORT/warroom_test (trust auth, pgvector available)
@@ -263,11 +264,15 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 3. npm ci (before the services start, so a broken install costs no service time)
 # ---------------------------------------------------------------------------------------------
-say "npm ci (log: npm-ci.log)"
-t=$SECONDS
-run_logged "$LOGS/npm-ci.log" npm ci --no-audit --no-fund
-npm_result="$(grep -E '^(added|removed|changed|up to date)' "$LOGS/npm-ci.log" | tail -n 1)" || npm_result=""
-say "npm ci: ${npm_result:-done in $((SECONDS - t))s}"
+if [[ ${WARROOM_SKIP_NPM_CI:-} == 1 ]]; then
+  say "npm ci skipped (WARROOM_SKIP_NPM_CI=1: node_modules is used as it is)"
+else
+  say "npm ci (log: npm-ci.log)"
+  t=$SECONDS
+  run_logged "$LOGS/npm-ci.log" npm ci --no-audit --no-fund
+  npm_result="$(grep -E '^(added|removed|changed|up to date)' "$LOGS/npm-ci.log" | tail -n 1)" || npm_result=""
+  say "npm ci: ${npm_result:-done in $((SECONDS - t))s}"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 4. PostgreSQL 15 cluster: trust auth, 127.0.0.1 only, socket in the temp dir, no fsync.
