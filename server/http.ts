@@ -108,6 +108,13 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       }
       return sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method} ${url.pathname}.` });
     }
+    // A declared length over the limit is refused before any handler (Bolt's included) reads a byte;
+    // the connection closes after the answer, so no client reuses it with the upload half-sent.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      res.setHeader('connection', 'close');
+      return sendJson(res, 413, { error: 'body_too_large', message: `Request body is larger than ${limit} bytes.` });
+    }
     let bodyPromise: Promise<Buffer> | undefined;
     const body = () => (bodyPromise ??= readBody(req, limit));
     const ctx: RouteContext = {
@@ -127,6 +134,8 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     };
     route.handler(ctx).catch((err: unknown) => {
       if (res.headersSent) return res.end();
+      // After a 413 the rest of the upload is unread: close the connection so no client reuses it mid-body.
+      if (isWarroomError(err) && err.status === 413) res.setHeader('connection', 'close');
       if (isWarroomError(err)) return sendJson(res, err.status, { error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
       app.logger.error({ err: errorMessage(err), route: routeLabel }, 'request failed');
       sendJson(res, 500, { error: 'internal', message: 'Internal error; it has been logged.' });
