@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../tools/services.js';
 import type { Db } from '../../db/db.js';
@@ -8,7 +9,10 @@ import { loadDemo } from '../../db/demo.js';
 import { migrate } from '../../db/migrate.js';
 import { createPgliteDb } from '../../db/pglite.js';
 import { createPostgresDb } from '../../db/postgres.js';
+import { createApp } from '../../app/create-app.js';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
 import { createTestApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPostgres, runPostgres } from '../helpers/db.js';
 import { closeOpenIncidents } from '../helpers/incident.js';
@@ -92,6 +96,8 @@ interface Instance {
   db: Db;
   app: App;
   warroom: RunningWarroom;
+  /** Everything it logged (debug and up). */
+  logs: string[];
   url(path: string): string;
   /** Stop it: the HTTP server, the platforms (after what they accepted has been handled), the store connection. */
   stop(): Promise<void>;
@@ -99,12 +105,20 @@ interface Instance {
 
 async function startInstance(store: Store, env: NodeJS.ProcessEnv): Promise<Instance> {
   const db = await store.open();
-  const app = await createTestApp(db, { env, now: DEMO_NOW });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const app = await createApp(loadConfig({ WARROOM_HOME: '/nonexistent', ...env }), { db, logger: createLogger('debug', sink), clock: () => DEMO_NOW });
   const warroom = await startWarroom(app, { port: 0, timers: false });
   return {
     db,
     app,
     warroom,
+    logs,
     url: (path) => `http://127.0.0.1:${warroom.port}${path}`,
     async stop() {
       await warroom.close();
@@ -237,6 +251,14 @@ for (const store of storeCases) describe.skipIf(!store.enabled)(`replays and ret
       expect(invited.length).toBeGreaterThan(3);
       expect(invited.length).toBe(new Set(invited).size);
       expect(slackPostsTo('C0GENERAL').length - replies).toBe(1);
+
+      // Each drop is logged, and neither the signing secret nor the signature is in the log.
+      expect(i.logs.filter((l) => l.includes('slack request replayed'))).toHaveLength(2);
+      const signature = request.headers['x-slack-signature']!.replace(/^v0=/, '');
+      for (const line of i.logs) {
+        expect(line).not.toContain(SECRET);
+        expect(line).not.toContain(signature);
+      }
     });
   });
 
@@ -313,6 +335,36 @@ for (const store of storeCases) describe.skipIf(!store.enabled)(`replays and ret
       expect(JSON.parse(r.body)).toMatchObject({ error: 'slack_timestamp_ahead' });
       await sleep(200);
       expect(await incidentsTitled(i.db, '未来')).toHaveLength(0);
+    });
+  });
+
+  it('when the claims cannot be recorded, nothing runs: a slash command is told so, a WeCom callback gets 503 so WeCom retries', async () => {
+    const title = '重放六 存储不可用';
+    const command = signed(slashCommandBody({ command: '/incident', text: `declare P2 集中交易 ${title}`, userId: slackOf.get('songkai')!, userName: 'songkai' }));
+    const cb = encryptCallback({
+      token: WECOM_SAMPLE.token,
+      aesKey: WECOM_SAMPLE.aesKey,
+      corpId: WECOM_SAMPLE.corpId,
+      innerXml: textMessageXml({ fromUser: wecomOf.get('songkai')!, content: `/incident declare P2 集中交易 ${title}` }),
+    });
+    await withInstance({ ...slackEnv(slack), ...wecomEnv(wecom) }, async (i) => {
+      await i.db.exec('ALTER TABLE request_claims RENAME TO request_claims_away');
+      try {
+        const r = await send(i.url('/slack/events'), command);
+        expect(r.status).toBe(200);
+        expect(r.body).toMatch(/could not record this request|无法记录/);
+        expect(await sendWeCom(i.url('/wecom/callback'), cb)).toBe(503);
+        await sleep(300);
+        await i.warroom.platforms.settled();
+        expect(await incidentsTitled(i.db, title)).toHaveLength(0);
+      } finally {
+        await i.db.exec('ALTER TABLE request_claims_away RENAME TO request_claims');
+      }
+      // Once the store is back, WeCom's retry of the same callback goes through, once.
+      expect(await sendWeCom(i.url('/wecom/callback'), cb)).toBe(200);
+      await waitFor(async () => (await incidentsTitled(i.db, title)).length > 0, 'the incident after the retry');
+      await i.warroom.platforms.settled();
+      expect(await incidentsTitled(i.db, title)).toHaveLength(1);
     });
   });
 
