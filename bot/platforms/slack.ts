@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, LogLevel, webApi, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, webApi, type AnyMiddlewareArgs, type Logger as BoltLogger, type RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 import type { Bot } from '../bot.js';
 import { errorMessage, WarroomError } from '../../core/errors.js';
+import { claimOnce } from '../../db/dedupe.js';
 import type { Logger } from '../../core/logger.js';
 import type { Route } from '../http.js';
 import { detectLang, t, type Lang, type OutgoingMessage } from '../messages.js';
@@ -28,6 +30,11 @@ export interface SlackPlatformOptions {
   retryConfig?: webApi.RetryOptions;
   /** Per-request timeout for Web API calls, in ms (default 10 000). */
   requestTimeoutMs?: number;
+  /**
+   * The wall clock (ms) that `x-slack-request-timestamp` is checked against, as Bolt checks it
+   * (default Date.now). Claims of handled deliveries use the app's clock.
+   */
+  wallClock?: () => number;
 }
 
 /**
@@ -41,6 +48,18 @@ export type SlackPlatform = PlatformAdapter;
 export const flagReactions: ReadonlySet<string> = new Set(['pushpin', 'round_pushpin', 'memo']);
 
 const expectedCodes = new Set(['name_taken', 'already_in_channel', 'cant_invite_self', 'already_pinned']);
+
+/**
+ * Bolt refuses requests signed more than 5 minutes ago; we also refuse those signed more than 5 minutes
+ * ahead. A signed request is therefore replayable for at most 10 minutes, and a claim on its signature
+ * lasts that long and a minute more.
+ */
+export const SLACK_REQUEST_WINDOW_MS = 5 * 60_000;
+const REQUEST_CLAIM_TTL_MS = 2 * SLACK_REQUEST_WINDOW_MS + 60_000;
+/** Slack retries an event three times within about 6 minutes (at once, after 1 and after 5); an hour is ample. */
+const EVENT_CLAIM_TTL_MS = 60 * 60_000;
+/** The context property (Bolt's customProperties) carrying the digest of a verified request's signature. */
+const REQUEST_KEY = 'warroomRequestKey';
 
 const defaultRetryConfig: webApi.RetryOptions = { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 1000, randomize: true };
 
@@ -235,7 +254,15 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
         endpoints: '/slack/events',
         processBeforeResponse: false,
         logger: boltLoggerFor(log, 'bolt-receiver'),
+        // Called only for a request whose signature Bolt has verified: forged requests never reach the claims.
+        customPropertiesExtractor: (req) => {
+          const signature = req.headers['x-slack-signature'];
+          const timestamp = req.headers['x-slack-request-timestamp'];
+          if (typeof signature !== 'string' || typeof timestamp !== 'string') return {};
+          return { [REQUEST_KEY]: createHash('sha256').update(`${timestamp}:${signature}`).digest('hex') };
+        },
       });
+  const wallClock = options.wallClock ?? Date.now;
 
   const inflight = new Set<Promise<void>>();
   const track = (work: Promise<void>): Promise<void> => {
@@ -346,9 +373,60 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
     }
   }
 
+  /**
+   * Why a verified delivery must not run: 'replay' (these exact signed bytes were accepted before),
+   * 'retry' (Slack delivering an event again whose event_id was accepted before), or undefined (first time).
+   */
+  async function repeated(args: AnyMiddlewareArgs & { context: Record<string, unknown> }): Promise<'replay' | 'retry' | undefined> {
+    const now = bot.app.clock();
+    const requestKey = args.context[REQUEST_KEY];
+    if (typeof requestKey === 'string' && !(await claimOnce(bot.app.db, 'slack:request', requestKey, now, REQUEST_CLAIM_TTL_MS))) return 'replay';
+    const body = args.body as { type?: unknown; event_id?: unknown; api_app_id?: unknown };
+    if (body.type === 'event_callback' && typeof body.event_id === 'string' && body.event_id) {
+      const key = `${typeof body.api_app_id === 'string' ? body.api_app_id : ''}:${body.event_id}`;
+      if (!(await claimOnce(bot.app.db, 'slack:event', key, now, EVENT_CLAIM_TTL_MS))) return 'retry';
+    }
+    return undefined;
+  }
+
   function registerListeners(app: App): void {
     app.error(async (error) => {
       log.error({ code: error.code, err: error.message.replace(tokenPattern, '[redacted-token]') }, 'bolt error');
+    });
+
+    // Before every listener, after Bolt has verified the signature: what arrives twice runs once.
+    // Events are already acknowledged by Bolt at this point; commands and actions are acknowledged here
+    // when dropped, so Slack sees a 200 and does not try again.
+    app.use(async (args) => {
+      const { body, context, next } = args;
+      const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (response?: string) => Promise<void>) : undefined;
+      const b = body as { type?: unknown; command?: unknown; event_id?: unknown; event?: { type?: unknown } };
+      const what = typeof b.command === 'string' ? `command ${b.command}` : b.type === 'event_callback' ? `event ${String(b.event?.type)}` : `${String(b.type)}`;
+      let verdict: 'replay' | 'retry' | undefined;
+      try {
+        verdict = await repeated(args as AnyMiddlewareArgs & { context: Record<string, unknown> });
+      } catch (err) {
+        // Without the store, "once" cannot be promised: refuse rather than risk running it twice.
+        log.error({ what, err: errorMessage(err) }, 'could not record the slack delivery; dropped');
+        if (ack) {
+          const text = typeof (body as { text?: unknown }).text === 'string' ? String((body as { text: string }).text) : '';
+          await ack(
+            typeof b.command === 'string'
+              ? t(detectLang(text), 'Warroom 暂时无法记录这个请求（数据库不可用），未执行。请稍后重试。', 'Warroom could not record this request (its database is unavailable), so it did not run it. Please try again shortly.')
+              : undefined,
+          );
+        }
+        return;
+      }
+      if (verdict) {
+        log.info(
+          { what, reason: verdict, retryNum: context.retryNum, retryReason: context.retryReason, ...(typeof b.event_id === 'string' ? { eventId: b.event_id } : {}) },
+          verdict === 'replay' ? 'slack request replayed; acknowledged and dropped' : 'slack event delivered again; acknowledged and dropped',
+        );
+        if (ack) await ack();
+        return;
+      }
+      await next();
     });
 
     for (const command of ['incident', 'warroom'] as const) {
@@ -474,6 +552,14 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
           method: 'POST',
           path: '/slack/events',
           async handler({ req, res }: { req: IncomingMessage; res: ServerResponse }) {
+            // Bolt refuses stale signatures but not ones from the future; a claim must outlive the whole window.
+            const stamp = Number(req.headers['x-slack-request-timestamp']);
+            if (Number.isFinite(stamp) && stamp * 1000 - wallClock() > SLACK_REQUEST_WINDOW_MS) {
+              log.warn({ aheadS: Math.round(stamp - wallClock() / 1000) }, 'slack request refused: x-slack-request-timestamp is more than 5 minutes ahead');
+              res.writeHead(401, { 'content-type': 'application/json; charset=utf-8' });
+              res.end(JSON.stringify({ error: 'slack_timestamp_ahead', message: 'x-slack-request-timestamp is more than 5 minutes ahead of this server (a clock problem, or a forged request).' }));
+              return;
+            }
             try {
               await boltApp();
             } catch (err) {

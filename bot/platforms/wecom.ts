@@ -5,6 +5,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import { errorMessage, isWarroomError, WarroomError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { claimOnce } from '../../db/dedupe.js';
 import type { Route, RouteContext } from '../http.js';
 import type { Bot } from '../bot.js';
 import { t, type OutgoingMessage } from '../messages.js';
@@ -18,8 +19,9 @@ import { WeComClient, type WeComClientOptions } from './wecom-client.js';
  * Callbacks (`/wecom/callback`): GET is the URL verification, POST carries messages and events.
  * Both check msg_signature (constant-time), decrypt with the EncodingAESKey and check that the
  * receive id is our corp id (`@wecom/crypto` does not). POST also refuses timestamps more than
- * 5 minutes off (replays), drops WeCom's retried deliveries, answers 200 at once and handles the
- * event afterwards, so the 5-second callback window is never at risk.
+ * 5 minutes off (replays), drops WeCom's retried deliveries and replays within that window (claimed
+ * in the database, so this holds across restarts and between processes), answers 200 at once and
+ * handles the event afterwards, so the 5-second callback window is never at risk.
  *
  * Message refs (`MessageRef.id`) mean:
  * - `wr-card-…`  a template card Warroom sent (its task_id). The platform keeps the latest unused
@@ -50,10 +52,15 @@ export interface WeComPlatformOptions {
   logger: Logger;
   /** A callback whose timestamp is further than this from now is refused; default 300 s. */
   maxSkewSeconds?: number;
-  /** How long a delivered callback is remembered to drop WeCom's retries; default 5 minutes. */
+  /**
+   * How long a delivered callback is remembered (in the database, shared by every Warroom process on
+   * it and kept across restarts) to drop WeCom's retries and replays. Default: twice the timestamp
+   * window and a minute, so a callback stays refused for as long as its timestamp is accepted.
+   */
   dedupeTtlMs?: number;
   /** Retry and timeout tuning for the API client. */
   clientOptions?: Pick<WeComClientOptions, 'maxRetries' | 'maxRetryAfterMs' | 'backoffMs' | 'timeoutMs' | 'tokenMarginMs'>;
+  /** The wall clock (ms) that WeCom's signed timestamps are checked against (default Date.now). Claims use the app's clock. */
   now?: () => number;
 }
 
@@ -103,7 +110,9 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
   const { corpId, token, aesKey, logger } = options;
   const now = options.now ?? Date.now;
   const maxSkewMs = (options.maxSkewSeconds ?? 300) * 1000;
-  const dedupeTtlMs = options.dedupeTtlMs ?? 5 * 60_000;
+  const dedupeTtlMs = options.dedupeTtlMs ?? 2 * maxSkewMs + 60_000;
+  // One app's deliveries: two WeCom apps on one database never drop each other's messages.
+  const dedupeScope = `wecom:${corpId}:${options.agentId}`;
   const client = new WeComClient({
     corpId,
     secret: options.secret,
@@ -118,7 +127,6 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
   /** response_code → task_id, for codes that came with a click. */
   const codeToTask = new BoundedMap<string, string>(MAX_REMEMBERED);
   const usedCodes = new BoundedMap<string, true>(MAX_REMEMBERED);
-  const seen = new ExpiringSet(dedupeTtlMs, MAX_REMEMBERED, now);
   const inFlight = new Set<Promise<void>>();
 
   const isAppChat = (id: string): boolean => knownChats.has(id) || /^wrchat[0-9a-f]{26}$/.test(id);
@@ -186,13 +194,21 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
     const msg = inner.xml;
     if (msg.MsgType === 'text' && msg.Content === undefined) return refuse(ctx.res, 400, 'a text message without Content', 'POST');
 
-    const key = dedupeKey(msg);
-    if (seen.has(key)) {
-      logger.debug({ msgType: msg.MsgType, event: msg.Event }, 'wecom callback retry dropped');
+    // Claimed in the database: a retry or a replay is dropped even after a restart, or by another process.
+    let first: boolean;
+    try {
+      first = await claimOnce(bot.app.db, dedupeScope, dedupeKey(msg), bot.app.clock(), dedupeTtlMs);
+    } catch (err) {
+      // Without the store, "once" cannot be promised: not handled, and WeCom tries again.
+      logger.error({ err: errorMessage(err), msgType: msg.MsgType, event: msg.Event }, 'could not record the wecom callback; answering 503 so WeCom retries');
+      sendText(ctx.res, 503, 'WeCom callback not handled: the store is unavailable; retry later.');
+      return;
+    }
+    if (!first) {
+      logger.info({ msgType: msg.MsgType, event: msg.Event }, 'wecom callback delivered again (retry or replay); acknowledged and dropped');
       sendText(ctx.res, 200, '');
       return;
     }
-    seen.add(key);
     // Answer first: WeCom retries anything not answered within 5 seconds.
     sendText(ctx.res, 200, '');
     const job = handleInner(msg)
@@ -497,32 +513,6 @@ class BoundedMap<K, V> {
       const oldest = this.map.keys().next();
       if (oldest.done) break;
       this.map.delete(oldest.value);
-    }
-  }
-}
-
-/** Keys remembered for a fixed time (and at most `max` of them). */
-class ExpiringSet {
-  private readonly expiry = new Map<string, number>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max: number,
-    private readonly now: () => number,
-  ) {}
-  has(key: string): boolean {
-    this.purge();
-    return this.expiry.has(key);
-  }
-  add(key: string): void {
-    this.expiry.set(key, this.now() + this.ttlMs);
-    this.purge();
-  }
-  private purge(): void {
-    const t = this.now();
-    // Insertion order is expiry order: the ttl is fixed.
-    for (const [key, at] of this.expiry) {
-      if (at > t && this.expiry.size <= this.max) break;
-      this.expiry.delete(key);
     }
   }
 }

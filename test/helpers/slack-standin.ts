@@ -448,6 +448,11 @@ export async function postSigned(
   return { status: res.status, body, ms: Date.now() - started };
 }
 
+/** Slack gives every slash command and interaction its own trigger_id, so no two deliveries have the same bytes. */
+function triggerId(): string {
+  return `${Date.now()}.738474920.${randomBytes(16).toString('hex')}`;
+}
+
 /** A slash command as Slack posts it (form-encoded). */
 export function slashCommandBody(spec: {
   command: string;
@@ -471,7 +476,7 @@ export function slashCommandBody(spec: {
     api_app_id: 'A0WARROOM',
     is_enterprise_install: 'false',
     response_url: 'https://hooks.slack.com/commands/T0WARROOM/1234567890/abcdefABCDEF0123456789',
-    trigger_id: '13345224609.738474920.8088930838d88f008e0',
+    trigger_id: triggerId(),
   });
   return { body: form.toString(), contentType: formContentType };
 }
@@ -496,7 +501,7 @@ export function blockActionsBody(spec: {
     api_app_id: 'A0WARROOM',
     token: 'gIkuvaNzQIHg97ATvDxqgjtO',
     container: { type: 'message', message_ts: spec.messageTs, channel_id: channelId, is_ephemeral: false },
-    trigger_id: '13345224609.738474920.8088930838d88f008e0',
+    trigger_id: triggerId(),
     team: { id: 'T0WARROOM', domain: 'warroom-test' },
     enterprise: null,
     is_enterprise_install: false,
