@@ -69,7 +69,7 @@ async function run(db: Db, kind: string): Promise<void> {
     };
     const end = async (label: string, body: string) => {
       const health: number[] = [];
-      let healthFailures = 0;
+      const healthFailures: string[] = [];
       let done = false;
       const loop = monitorEventLoopDelay({ resolution: 10 });
       loop.enable();
@@ -82,10 +82,10 @@ async function run(db: Db, kind: string): Promise<void> {
           const s = performance.now();
           try {
             const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(30_000) });
-            await res.json();
-            if (res.status !== 200) healthFailures++;
-          } catch {
-            healthFailures++;
+            const answer: unknown = await res.json();
+            if (res.status !== 200) healthFailures.push(`HTTP ${res.status}: ${JSON.stringify(answer)}`);
+          } catch (err) {
+            healthFailures.push(String(err));
           }
           health.push(performance.now() - s);
           await new Promise((r) => setTimeout(r, 100));
@@ -99,7 +99,7 @@ async function run(db: Db, kind: string): Promise<void> {
       if (r.status !== 202) throw new Error(`${label}: POST /api/alerts answered ${r.status}: ${r.body.message}`);
       console.log(
         `${label.padEnd(28)} ${ms(took)} (${Math.round((N / took) * 1000).toLocaleString('en')} alerts/s; ${Object.entries(r.body.counts ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')});` +
-          ` /healthz ${health.length}× p50 ${ms(percentile(health, 50))}, max ${ms(health.at(-1) ?? Number.NaN)}${healthFailures ? `, ${healthFailures} FAILED` : ''};` +
+          ` /healthz ${health.length}× p50 ${ms(percentile(health, 50))}, max ${ms(health.at(-1) ?? Number.NaN)}${healthFailures.length ? `, ${healthFailures.length} FAILED (${healthFailures.join('; ')})` : ''};` +
           ` event loop delay p99 ${ms(loop.percentile(99) / 1e6)}, max ${ms(loop.max / 1e6)}`,
       );
     };
