@@ -28,7 +28,7 @@ export async function startWarroom(app: App, options: { port: number; host?: str
   const http = await startHttpServer(app, {
     port: options.port,
     ...(options.host ? { host: options.host } : {}),
-    routes: [...ingestRoutes(), ...alertRoutes(incidentService(bot)), ...platforms.routes],
+    routes: [...ingestRoutes(), ...alertRoutes(incidentService(bot), app.config), ...platforms.routes],
     ...(options.redis ? { redis: options.redis } : {}),
   });
   await platforms.start();

@@ -18,6 +18,8 @@ export interface RouteContext {
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
+  /** A body limit of its own (bytes), instead of the server's; `hint` says what to do beyond it. */
+  bodyLimit?: { bytes: number; hint: string };
   handler(ctx: RouteContext): Promise<void>;
 }
 

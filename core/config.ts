@@ -67,6 +67,10 @@ export const configSchema = z.object({
   WARROOM_WEB_CHAT: z.preprocess(emptyToUndefined, z.enum(['auto', 'on', 'off']).default('auto')),
   /** Alerts at or above this severity open an incident room (POST /api/alerts). */
   WARROOM_ALERT_MIN_SEVERITY: z.preprocess(emptyToUndefined, z.enum(['warning', 'minor', 'major', 'critical']).default('major')),
+  /** Most alerts one POST /api/alerts may carry; a larger batch gets 413 and nothing is stored. */
+  WARROOM_ALERTS_MAX_ITEMS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1_000_000).default(10_000)),
+  /** Largest POST /api/alerts body, in bytes (other routes keep the server's 5 MiB); beyond it 413 and nothing is stored. */
+  WARROOM_ALERTS_MAX_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(16 * 1024 * 1024)),
   /** Stage limits in minutes from the onset (the first alert, or declaration), per severity: respond/localize/recover. */
   WARROOM_STAGE_LIMITS: z.preprocess(emptyToUndefined, z.string().default('P0=5/15/30,P1=10/30/60,P2=30/120/240,P3=60/480/1440')),
   /** How often the communications lead gets a drafted status update, in minutes per severity (0 = never). */

@@ -20,6 +20,15 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
     return res.rows;
   };
 
+  // A statement finished inside a running transaction: the engine is alive and working. PGlite runs
+  // one thing at a time, so a ping queued behind a long transaction (a big alert batch) would wait
+  // for all of it; it counts that progress instead (see ping).
+  const progressWaiters = new Set<() => void>();
+  const progressed = () => {
+    for (const w of progressWaiters) w();
+    progressWaiters.clear();
+  };
+
   return {
     kind: 'pglite',
     description: `pglite ${dataDir ?? '(memory)'}`,
@@ -28,21 +37,43 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
       await pg.exec(sql);
     },
     async transaction(fn) {
-      return pg.transaction(async (tx) => {
-        const q: Queryable = {
-          async query<T extends Row>(sql: string, params?: readonly unknown[]) {
-            const res = await tx.query<T>(sql, params as unknown[] | undefined);
-            return res.rows;
-          },
-          async exec(sql: string) {
-            await tx.exec(sql);
-          },
-        };
-        return fn(q);
-      });
+      return pg
+        .transaction(async (tx) => {
+          const q: Queryable = {
+            async query<T extends Row>(sql: string, params?: readonly unknown[]) {
+              try {
+                const res = await tx.query<T>(sql, params as unknown[] | undefined);
+                return res.rows;
+              } finally {
+                progressed();
+              }
+            },
+            async exec(sql: string) {
+              try {
+                await tx.exec(sql);
+              } finally {
+                progressed();
+              }
+            },
+          };
+          return fn(q);
+        })
+        .finally(progressed);
     },
     async ping() {
-      await pg.query('SELECT 1');
+      // Alive when it answers, or when a transaction it is busy with completes a statement meanwhile.
+      let waiter: (() => void) | undefined;
+      const progress = new Promise<void>((resolve) => {
+        waiter = resolve;
+        progressWaiters.add(resolve);
+      });
+      try {
+        const answer = pg.query('SELECT 1');
+        answer.catch(() => {}); // when progress wins, a later failure of the queued query is nobody's
+        await Promise.race([answer, progress]);
+      } finally {
+        progressWaiters.delete(waiter!);
+      }
     },
     async close() {
       await pg.close();

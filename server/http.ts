@@ -20,7 +20,7 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, hint?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -31,7 +31,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         tooLarge = true;
         chunks.length = 0;
-        reject(new WarroomError('body_too_large', `Request body is larger than ${limit} bytes.`, { status: 413 }));
+        reject(new WarroomError('body_too_large', `Request body is larger than ${limit} bytes.`, { status: 413, ...(hint ? { hint } : {}) }));
         return;
       }
       chunks.push(c);
@@ -116,7 +116,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       return sendJson(res, 413, { error: 'body_too_large', message: `Request body is larger than ${limit} bytes.` });
     }
     let bodyPromise: Promise<Buffer> | undefined;
-    const body = () => (bodyPromise ??= readBody(req, limit));
+    const body = () => (bodyPromise ??= readBody(req, route.bodyLimit?.bytes ?? limit, route.bodyLimit?.hint));
     const ctx: RouteContext = {
       app,
       req,

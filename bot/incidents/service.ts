@@ -1,4 +1,4 @@
-import { ingestAlert, parseAlertBody, type AlertOutcome } from './alerts.js';
+import { ingestAlerts, parseAlertBody, type AlertOutcome, type ParsedAlert } from './alerts.js';
 import type { IncidentDeps } from './deps.js';
 import { postmortemOf } from './postmortem.js';
 import { requireIncident } from './store.js';
@@ -8,23 +8,18 @@ import { requireIncident } from './store.js';
  * flows' internals. Chat commands and buttons go through the bot instead.
  */
 export interface IncidentService {
-  /** Validate an alert webhook body (Warroom's format or Alertmanager's), naming the bad field. */
-  parseAlerts(body: unknown): ReturnType<typeof parseAlertBody>;
-  /** Store and deduplicate alerts in order, opening or joining incidents as the policy says. */
-  ingestAlerts(alerts: ReturnType<typeof parseAlertBody>): Promise<AlertOutcome[]>;
+  /** Validate an alert webhook body (Warroom's format or Alertmanager's), naming every bad field; 413 beyond WARROOM_ALERTS_MAX_ITEMS. */
+  parseAlerts(body: unknown): Promise<ParsedAlert[]>;
+  /** Store and deduplicate a batch of alerts (all or nothing), then open or join incidents as the policy says, in order. */
+  ingestAlerts(alerts: ParsedAlert[]): Promise<AlertOutcome[]>;
   /** The postmortem of an incident: as stored at resolve, or drafted now while it is open. */
   postmortem(incidentId: string): Promise<string>;
 }
 
 export function incidentService(deps: IncidentDeps): IncidentService {
   return {
-    parseAlerts: parseAlertBody,
-    async ingestAlerts(alerts) {
-      const results: AlertOutcome[] = [];
-      // In order: a repeat in the same body must see the alert stored just before it.
-      for (const a of alerts) results.push(await ingestAlert(deps, a));
-      return results;
-    },
+    parseAlerts: (body) => parseAlertBody(body, { now: deps.app.clock(), maxItems: deps.app.config.WARROOM_ALERTS_MAX_ITEMS }),
+    ingestAlerts: (alerts) => ingestAlerts(deps, alerts),
     async postmortem(incidentId) {
       return postmortemOf(deps.app.db, await requireIncident(deps.app.db, incidentId), deps.app.config.WARROOM_TIMEZONE);
     },

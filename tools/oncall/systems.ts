@@ -37,12 +37,24 @@ function distance(a: string, b: string): number {
 
 /** The system a person means by `name` (id, name or alias, any case). Throws with suggestions. */
 export async function resolveSystem(db: Queryable, name: string): Promise<SystemRow> {
-  const systems = await listSystems(db);
+  return matchSystem(await listSystems(db), name);
+}
+
+/** The system `name` means (an exact id, name or alias, else the one system whose name contains it or is contained in it), without suggestions. */
+export function findSystem(systems: SystemRow[], name: string): SystemRow | undefined {
   const wanted = norm(name);
   const exact = systems.find((s) => namesOf(s).some((n) => norm(n) === wanted));
   if (exact) return exact;
   const partial = systems.filter((s) => namesOf(s).some((n) => norm(n).includes(wanted) || wanted.includes(norm(n))));
-  if (partial.length === 1) return partial[0]!;
+  return partial.length === 1 ? partial[0] : undefined;
+}
+
+/** `resolveSystem` over systems already loaded (a batch resolves many names with one query). */
+export function matchSystem(systems: SystemRow[], name: string): SystemRow {
+  const found = findSystem(systems, name);
+  if (found) return found;
+  const wanted = norm(name);
+  const partial = systems.filter((s) => namesOf(s).some((n) => norm(n).includes(wanted) || wanted.includes(norm(n))));
   const suggestions = (partial.length > 1 ? partial : systems)
     .map((s) => ({ s, d: Math.min(...namesOf(s).map((n) => distance(norm(n), wanted))) }))
     .sort((a, b) => a.d - b.d)
