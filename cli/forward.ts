@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { liveServerFile, type ServerFile } from '../app/server-file.js';
 import { loadConfig } from '../core/config.js';
@@ -54,31 +56,45 @@ export function refusal(path: string, home: string, owner: StoreOwner): WarroomE
   return new WarroomError('store_owned', `warroom ${path}: the embedded store at ${home} is owned by ${ownerDescription(owner)}; a second process may not open it.`, { hint, status: 409 });
 }
 
-/** Send a command to the owning server and get its output back. */
+/**
+ * Send a command to the owning server and get its output back. Plain node:http, not fetch: a
+ * forwarded `kb ingest` or a big `diff` may run for many minutes before the answer starts.
+ */
 export async function forwardCommand(server: ServerFile, request: CliRequest): Promise<CliResult> {
-  const host = server.connectHost.includes(':') ? `[${server.connectHost}]` : server.connectHost;
-  const url = `http://${host}:${server.port}${INTERNAL_CLI_PATH}`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}` },
-      body: JSON.stringify(request),
-    });
-  } catch (err) {
-    throw new WarroomError('forward_failed', `Cannot reach the Warroom server (pid ${server.pid}) on ${host}:${server.port}: ${(err as Error).message}.`, {
+  const body = JSON.stringify(request);
+  const where = `${server.connectHost.includes(':') ? `[${server.connectHost}]` : server.connectHost}:${server.port}`;
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: server.connectHost,
+        port: server.port,
+        path: INTERNAL_CLI_PATH,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${server.token}` },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  }).catch((err: unknown) => {
+    throw new WarroomError('forward_failed', `Cannot reach the Warroom server (pid ${server.pid}) on ${where}: ${(err as Error).message}.`, {
       hint: 'It owns the embedded store but does not answer; if it hangs, stop it and run the command again.',
     });
-  }
-  const text = await res.text();
-  if (!res.ok) {
+  });
+  if (status !== 200) {
     let message = text.slice(0, 500);
     try {
       message = (JSON.parse(text) as { message?: string }).message ?? message;
     } catch {
       /* not JSON */
     }
-    throw new WarroomError('forward_refused', `The Warroom server (pid ${server.pid}) refused the command: ${res.status} ${message}`);
+    throw new WarroomError('forward_refused', `The Warroom server (pid ${server.pid}) refused the command: ${status} ${message}`);
   }
   return JSON.parse(text) as CliResult;
 }
@@ -97,13 +113,14 @@ export function installForwarding(program: Command, io: CliIo, argv: string[]): 
     // `diff A B --no-db` / `--raw` reads no noise rules: nothing to share.
     const usesStore = path !== 'diff' || Boolean(opts.host) || (opts.db !== false && !opts.raw);
     if (!usesStore || (!FORWARDED_COMMANDS.has(path) && !OWNER_COMMANDS.has(path))) return;
-    const owner = await findStoreOwner(config.WARROOM_HOME, (h) =>
+    const home = resolve(config.WARROOM_HOME);
+    const owner = await findStoreOwner(home, (h) =>
       io.err(`warroom: waiting for \`${h.command}\` (pid ${h.pid}) to start serving…\n`),
     );
     if (!owner) return;
     if (owner.holder.role === 'command') return; // a short command: the store lock waits for it to end
     // A server or a terminal chat owns the store.
-    if (OWNER_COMMANDS.has(path) || !owner.server) throw refusal(path, config.WARROOM_HOME, owner);
+    if (OWNER_COMMANDS.has(path) || !owner.server) throw refusal(path, home, owner);
     const result = await forwardCommand(owner.server, { argv, cwd: io.cwd, user: io.user, ...(io.envUser ? { envUser: io.envUser } : {}) });
     io.out(result.stdout);
     io.err(result.stderr);
