@@ -77,11 +77,14 @@ const slow = { timeout: 600_000 };
 describe('one process owns the embedded store (PGlite)', slow, () => {
   it('forwards ask/postmortem/export/import/audit verify to the running server, refuses migrate and a second start, and takes over after a SIGKILL', async () => {
     const home = mkdtempSync(join(tmpdir(), 'warroom-single-'));
-    expect((await warroom(home, ['demo', '--no-shift'])).code).toBe(0);
-
     const server = await startServer(home, { WARROOM_CLOCK: '2026-11-23T09:40:00+08:00' });
     children.push(server.child);
     const base = `http://127.0.0.1:${server.port}`;
+
+    // The demo data (dates as written) imported beside the server: forwarded, stored by it.
+    const demoData = await warroom(home, ['import', 'demo/warroom-demo.json']);
+    expect(demoData.code, demoData.stderr).toBe(0);
+    expect(demoData.stdout).toMatch(/changes\s+\d+ new/);
 
     // A change arrives through the server's webhook…
     const change = { id: 'CAB-20261120-777', title: '集中交易柜台参数热更新', system: 'jzjy', risk: 'medium', status: 'completed', plannedStart: '2026-11-20T20:00:00+08:00', plannedEnd: '2026-11-20T21:00:00+08:00' };
