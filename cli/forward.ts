@@ -70,6 +70,7 @@ export async function forwardCommand(server: ServerFile, request: CliRequest): P
         port: server.port,
         path: INTERNAL_CLI_PATH,
         method: 'POST',
+        agent: false, // one request, no kept-alive socket holding the process open
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${server.token}` },
       },
       (res) => {
