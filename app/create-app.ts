@@ -3,7 +3,7 @@ import type { Config } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { runningClock } from '../core/time.js';
 import type { Db } from '../db/db.js';
-import { openDb } from '../db/open.js';
+import { openDb, type OpenDbOptions } from '../db/open.js';
 import { createEmbedder } from '../knowledge/embedder.js';
 import { createToolRegistry } from '../tools/index.js';
 import type { App } from '../tools/services.js';
@@ -12,12 +12,14 @@ export interface CreateAppOptions {
   db?: Db;
   logger?: Logger;
   clock?: () => Date;
+  /** Who opens the embedded store (locked for this process; see db/store-lock.ts). */
+  owner?: OpenDbOptions['owner'];
 }
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const calendar = new TradingCalendar({ timeZone: config.WARROOM_TIMEZONE, holidaysFile: config.WARROOM_HOLIDAYS_FILE });
-  const db = options.db ?? (await openDb(config));
+  const db = options.db ?? (await openDb(config, options.owner ? { owner: options.owner } : {}));
   const app: App = {
     config,
     db,

@@ -1,15 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { toolContext } from '../tools/services.js';
-import { loadConfig } from '../core/config.js';
 import { WarroomError } from '../core/errors.js';
-import { resolveFromCwd } from '../core/paths.js';
 import { renderText } from '../bot/render/text.js';
 import { diffView, noiseRulesView } from '../bot/views/diff-views.js';
-import { openDb } from '../db/open.js';
 import { listNoiseRules } from '../tools/change-intel/noise-rules-store.js';
 import { storeSnapshots } from '../tools/change-intel/snapshots-store.js';
 import { diffSnapshotFiles, type MatchBy } from '../tools/change-intel/diff/files.js';
@@ -20,15 +16,7 @@ import type { noiseRulesTool } from '../tools/change-intel/noise-rules.js';
 import type { diffSnapshotsTool } from '../tools/change-intel/snapshot-diff.js';
 import { sensors } from '../tools/change-intel/sensors/index.js';
 import { FleetWriter, formatFactorItems, formatSnapshot, formatSnapshotLines, snapshotLabels, takeSnapshot, type Snapshot } from '../tools/change-intel/snapshot.js';
-import { withApp } from './run.js';
-
-const defaultActor = () => {
-  try {
-    return process.env.WARROOM_USER ?? userInfo().username;
-  } catch {
-    return 'local';
-  }
-};
+import { resolveIn, type CliIo } from './io.js';
 
 /** Command-line options are an edge like any other: validated, with the option named. */
 function parseOptions<T extends z.ZodTypeAny>(schema: T, raw: unknown, command: string): z.output<T> {
@@ -87,7 +75,8 @@ async function postSnapshot(base: string, snapshot: Snapshot): Promise<string> {
   return body;
 }
 
-export function registerChangeIntelCommands(program: Command): void {
+export function registerChangeIntelCommands(program: Command, io: CliIo): void {
+  const resolveFromCwd = (p: string) => resolveIn(io, p);
   program
     .command('sense')
     .description('collect perception factors (processes, listeners, key files, packages, sysctl, mounts, DB schema/params, k8s) on this host into a snapshot')
@@ -111,7 +100,7 @@ export function registerChangeIntelCommands(program: Command): void {
     .action(async (raw: unknown) => {
       const opts = parseOptions(senseOptions, raw, 'sense');
       if (opts.list) {
-        for (const s of sensors) process.stdout.write(`${s.id.padEnd(14)} ${s.default ? '       ' : '(extra)'} ${s.description}\n`);
+        for (const s of sensors) io.out(`${s.id.padEnd(14)} ${s.default ? '       ' : '(extra)'} ${s.description}\n`);
         return;
       }
       const dbUrl = opts.dbUrl ?? (process.env.WARROOM_SENSE_DB_URL || undefined);
@@ -132,19 +121,19 @@ export function registerChangeIntelCommands(program: Command): void {
       });
       const text = `${formatSnapshot(snapshot)}\n`;
       if (opts.out) writeFileSync(resolveFromCwd(opts.out), text);
-      else if (!opts.store && !opts.post) process.stdout.write(text);
+      else if (!opts.store && !opts.post) io.out(text);
       // The report goes to stderr so that stdout stays the snapshot when no --out is given.
-      for (const r of runs) process.stderr.write(`  ${r.sensor.padEnd(14)} ${r.skipped ? `skipped: ${r.skipped}` : `${r.items} item(s) in ${r.ms} ms`}\n`);
-      process.stderr.write(`Snapshot of ${snapshot.host} at ${snapshot.takenAt}${opts.out ? ` written to ${opts.out}` : ''}.\n`);
+      for (const r of runs) io.err(`  ${r.sensor.padEnd(14)} ${r.skipped ? `skipped: ${r.skipped}` : `${r.items} item(s) in ${r.ms} ms`}\n`);
+      io.err(`Snapshot of ${snapshot.host} at ${snapshot.takenAt}${opts.out ? ` written to ${opts.out}` : ''}.\n`);
       if (opts.store) {
-        await withApp(async (app) => {
+        await io.withApp(async (app) => {
           const counts = await app.db.transaction((tx) => storeSnapshots(tx, [snapshot]));
-          process.stderr.write(`Stored as ${counts.ids[0]} in ${app.db.description}.\n`);
+          io.err(`Stored as ${counts.ids[0]} in ${app.db.description}.\n`);
         });
       }
       if (opts.post) {
         await postSnapshot(opts.post, snapshot);
-        process.stderr.write(`Posted to ${opts.post}.\n`);
+        io.err(`Posted to ${opts.post}.\n`);
       }
     });
 
@@ -163,17 +152,17 @@ export function registerChangeIntelCommands(program: Command): void {
     .option('--change <id>', 'with --host: the before/after snapshots of this change')
     .option('--against <host>', 'with --host: compare with the newest snapshot of another host')
     .option('--max <n>', 'with --host: entries shown per list')
-    .option('--as <person>', 'who is asking (for the audit log)', defaultActor())
+    .option('--as <person>', 'who is asking (for the audit log)', io.user)
     .action(async (beforeFile: string | undefined, afterFile: string | undefined, raw: unknown) => {
       const opts = parseOptions(diffOptions, raw, 'diff');
       if (!beforeFile || !afterFile) {
         if (!opts.host) throw new WarroomError('cli_invalid', 'warroom diff: give two files (BEFORE.json AFTER.json), or --host HOST for stored snapshots.', { hint: 'Take snapshots with `warroom sense --out FILE`.' });
-        await withApp(async (app) => {
+        await io.withApp(async (app) => {
           const input = { host: opts.host, ...(opts.change ? { changeId: opts.change } : {}), ...(opts.against ? { against: opts.against } : {}), ...(opts.max ? { maxItems: opts.max } : {}) };
           const r = await app.tools.invoke<import('zod').output<(typeof diffSnapshotsTool)['output']>>('diff_snapshots', input, toolContext(app, opts.as));
           if (r.status === 'error') throw new WarroomError('diff_failed', r.error ?? r.summary);
-          process.stdout.write(opts.json ? `${JSON.stringify(r.data, null, 2)}\n` : `${renderText(diffView(r.data!, 'en'))}\n`);
-          if (opts.exitCode && r.status === 'success') process.exitCode = 1;
+          io.out(opts.json ? `${JSON.stringify(r.data, null, 2)}\n` : `${renderText(diffView(r.data!, 'en'))}\n`);
+          if (opts.exitCode && r.status === 'success') io.setExitCode(1);
         });
         return;
       }
@@ -181,16 +170,10 @@ export function registerChangeIntelCommands(program: Command): void {
       const afterPath = resolveFromCwd(afterFile);
       let userRules: UserNoiseRule[] = [];
       if (opts.db && !opts.raw) {
-        // Only the rules are needed: open the store alone, not the whole app.
-        const db = await openDb(loadConfig());
-        try {
-          userRules = await listNoiseRules(db);
-        } finally {
-          await db.close();
-        }
+        userRules = await io.withApp((app) => listNoiseRules(app.db));
       }
       const rules = new NoiseRules(opts.raw ? [] : userRules, !opts.raw);
-      const write = (s: string) => void process.stdout.write(s);
+      const write = (s: string) => void io.out(s);
       const json = opts.json ? new DiffJsonWriter(write) : undefined;
       const result = await diffSnapshotFiles(beforePath, afterPath, {
         rules,
@@ -203,7 +186,7 @@ export function registerChangeIntelCommands(program: Command): void {
       });
       if (json) json.end(result.tally, result.unmatched);
       else write(`${renderSummaryText(result.tally, result.unmatched, { before: basename(beforePath), after: basename(afterPath) })}\n`);
-      if (opts.exitCode && result.tally.hostsChanged > 0) process.exitCode = 1;
+      if (opts.exitCode && result.tally.hostsChanged > 0) io.setExitCode(1);
     });
 
   program
@@ -237,7 +220,7 @@ export function registerChangeIntelCommands(program: Command): void {
       } finally {
         await writer.close();
       }
-      process.stderr.write(`${seen.size} snapshot(s) written to ${opts.out}.\n`);
+      io.err(`${seen.size} snapshot(s) written to ${opts.out}.\n`);
     });
 
   const noise = program.command('noise').description('noise rules for perception-factor diffs ("one-click denoise")');
@@ -247,24 +230,24 @@ export function registerChangeIntelCommands(program: Command): void {
     .requiredOption('--factor <factor>', 'factor id (globs allowed), e.g. os.process')
     .requiredOption('--key <pattern>', 'key glob as the diff shows it: * any characters, ? one character')
     .option('--reason <text>', 'why this is noise (shown in `noise list`)')
-    .option('--as <person>', 'who adds it (for the audit log)', defaultActor())
+    .option('--as <person>', 'who adds it (for the audit log)', io.user)
     .action(async (opts: { factor: string; key: string; reason?: string; as: string }) => {
-      await withApp(async (app) => {
+      await io.withApp(async (app) => {
         const r = await app.tools.invoke('noise_rule_add', { factor: opts.factor, keyPattern: opts.key, ...(opts.reason ? { reason: opts.reason } : {}) }, toolContext(app, opts.as));
         if (r.status === 'error') throw new WarroomError('noise_rule_invalid', r.error ?? r.summary, { hint: 'Example: warroom noise add --factor os.process --key "python3 /opt/jobs/* --run-id *" --reason "batch job arguments"' });
-        process.stdout.write(`${r.summary}\n`);
+        io.out(`${r.summary}\n`);
       });
     });
   noise
     .command('list')
     .description('list the builtin and the added noise rules')
     .option('--json', 'print them as JSON')
-    .option('--as <person>', 'who is asking (for the audit log)', defaultActor())
+    .option('--as <person>', 'who is asking (for the audit log)', io.user)
     .action(async (opts: { json?: boolean; as: string }) => {
-      await withApp(async (app) => {
+      await io.withApp(async (app) => {
         const r = await app.tools.invoke<import('zod').output<(typeof noiseRulesTool)['output']>>('noise_rules', {}, toolContext(app, opts.as));
         if (r.status === 'error') throw new WarroomError('noise_rules_failed', r.error ?? r.summary);
-        process.stdout.write(opts.json ? `${JSON.stringify(r.data, null, 2)}\n` : `${renderText(noiseRulesView(r.data!, 'en'))}\n`);
+        io.out(opts.json ? `${JSON.stringify(r.data, null, 2)}\n` : `${renderText(noiseRulesView(r.data!, 'en'))}\n`);
       });
     });
   noise
@@ -272,12 +255,12 @@ export function registerChangeIntelCommands(program: Command): void {
     .alias('remove')
     .description('remove a noise rule by id')
     .argument('<id>', 'rule id from `noise list`')
-    .option('--as <person>', 'who removes it (for the audit log)', defaultActor())
+    .option('--as <person>', 'who removes it (for the audit log)', io.user)
     .action(async (id: string, opts: { as: string }) => {
-      await withApp(async (app) => {
+      await io.withApp(async (app) => {
         const r = await app.tools.invoke('noise_rule_remove', { id }, toolContext(app, opts.as));
         if (r.status === 'error') throw new WarroomError('noise_rule_unknown', r.error ?? r.summary);
-        process.stdout.write(`${r.summary}\n`);
+        io.out(`${r.summary}\n`);
       });
     });
 }

@@ -4,9 +4,10 @@ import { localizationView } from '../bot/views/localization-view.js';
 import { toolContext } from '../tools/services.js';
 import { WarroomError } from '../core/errors.js';
 import { localizeToolRef } from '../tools/change-intel/localize.js';
-import { parseTimeOption, withApp } from './run.js';
+import type { CliIo } from './io.js';
+import { parseTimeOption } from './run.js';
 
-export function registerLocalizeCommand(program: Command): void {
+export function registerLocalizeCommand(program: Command, io: CliIo): void {
   program
     .command('localize')
     .description('fault-localization card for a system: suspicious changes with reasons, health, alerts, similar incidents, runbooks')
@@ -19,12 +20,12 @@ export function registerLocalizeCommand(program: Command): void {
     .action(async (opts: { system: string; at?: string; onset?: string; symptom?: string; lang: string; json?: boolean }) => {
       const at = parseTimeOption(opts.at);
       const onset = parseTimeOption(opts.onset, '--onset');
-      await withApp(async (app) => {
+      await io.withApp(async (app) => {
         const input = { system: opts.system, ...(at ? { at: at.toISOString() } : {}), ...(onset ? { onset: onset.toISOString() } : {}), ...(opts.symptom ? { symptom: opts.symptom } : {}) };
-        const r = await app.tools.call(localizeToolRef, input, toolContext(app, process.env.WARROOM_USER ?? 'cli'));
+        const r = await app.tools.call(localizeToolRef, input, toolContext(app, io.envUser ?? 'cli'));
         if (r.status === 'error' || !r.data) throw new WarroomError('localize_failed', r.error ?? r.summary);
-        if (opts.json) process.stdout.write(`${JSON.stringify(r.data, null, 2)}\n`);
-        else process.stdout.write(`${renderText(localizationView(r.data, opts.lang === 'en' ? 'en' : 'zh', app.config.WARROOM_TIMEZONE))}\n`);
+        if (opts.json) io.out(`${JSON.stringify(r.data, null, 2)}\n`);
+        else io.out(`${renderText(localizationView(r.data, opts.lang === 'en' ? 'en' : 'zh', app.config.WARROOM_TIMEZONE))}\n`);
       });
     });
 }

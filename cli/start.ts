@@ -4,20 +4,34 @@ import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { createRedis } from '../core/redis.js';
 import { startWarroom } from '../app/warroom.js';
+import { STORE_WAIT_MS } from './run.js';
+import { runForwardedCommand } from './serve.js';
 
 /** `warroom start`: one HTTP server until SIGTERM/SIGINT, then a clean shutdown. */
 export async function startServer(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const app = await createApp(config, { logger });
+  const app = await createApp(config, {
+    logger,
+    // On the embedded store this process is its owner until it stops; CLI commands are forwarded here.
+    owner: { role: 'server', command: 'warroom start', waitMs: STORE_WAIT_MS, onWait: (h) => logger.warn({ pid: h.pid, command: h.command }, 'waiting for another command to finish with the embedded store') },
+  });
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined;
   redis?.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'redis connection problem'));
-  const http = await startWarroom(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, ...(redis ? { redis } : {}) });
+  let http;
+  try {
+    http = await startWarroom(app, { port: config.WARROOM_PORT, host: config.WARROOM_HOST, cli: runForwardedCommand, ...(redis ? { redis } : {}) });
+  } catch (err) {
+    if (redis) redis.disconnect();
+    await app.close(); // releases the store for the next process
+    throw err;
+  }
   const base = `http://${config.WARROOM_HOST}:${http.port}`;
   logger.info({ port: http.port, host: config.WARROOM_HOST, db: app.db.description, platforms: http.platforms.names }, 'warroom listening');
   process.stdout.write(`Warroom listening on ${base} (health: /healthz, metrics: /metrics, alerts: POST /api/alerts)\n`);
   process.stdout.write(`Chat platforms: ${http.platforms.names.length ? http.platforms.names.join(', ') : 'none'}\n`);
   if (http.platforms.names.includes('local')) process.stdout.write(`Web chat: ${base}/chat\n`);
+  if (app.db.kind === 'pglite') process.stdout.write(`Embedded store owned by this process (pid ${process.pid}): CLI commands on WARROOM_HOME are sent here.\n`);
 
   let stopping = false;
   const stop = async (signal: string) => {

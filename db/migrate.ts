@@ -21,11 +21,11 @@ export function loadMigrations(dir: string = migrationsDir): Migration[] {
  */
 export async function migrate(db: Db, migrations: Migration[] = loadMigrations()): Promise<string[]> {
   const applied: string[] = [];
-  await db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-  );
   await db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query("SELECT pg_advisory_xact_lock(hashtext('warroom:migrate'))");
+    // Under the lock: two processes starting at once on an empty database would otherwise race on
+    // creating this table (a unique violation in pg_type).
+    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set(
       (await tx.query<{ version: string }>('SELECT version FROM schema_migrations')).map((r) => r.version),
     );

@@ -4,15 +4,45 @@ import type { Db } from './db.js';
 import { migrate } from './migrate.js';
 import { createPgliteDb } from './pglite.js';
 import { createPostgresDb } from './postgres.js';
+import { acquireStoreLock, type AcquireOptions } from './store-lock.js';
+
+export interface OpenDbOptions {
+  /**
+   * Who opens the embedded store (PGlite under WARROOM_HOME): it is locked for this process until
+   * `close()`, and a second process gets `store_busy` (see store-lock.ts). Ignored for PostgreSQL.
+   */
+  owner?: AcquireOptions;
+}
 
 /**
  * The store the configuration asks for, migrated and ready: PostgreSQL when DATABASE_URL is
- * set, otherwise PGlite under WARROOM_HOME.
+ * set, otherwise PGlite under WARROOM_HOME, held by this process alone.
  */
-export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'WARROOM_HOME'>): Promise<Db> {
-  const db = config.DATABASE_URL
-    ? createPostgresDb(config.DATABASE_URL)
-    : await createPgliteDb(join(resolve(config.WARROOM_HOME), 'pgdata'));
+export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'WARROOM_HOME'>, options: OpenDbOptions = {}): Promise<Db> {
+  let db: Db;
+  if (config.DATABASE_URL) {
+    db = createPostgresDb(config.DATABASE_URL);
+  } else {
+    const home = resolve(config.WARROOM_HOME);
+    const lock = await acquireStoreLock(home, options.owner ?? { role: 'command', command: 'warroom' });
+    let pglite: Db;
+    try {
+      pglite = await createPgliteDb(join(home, 'pgdata'));
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    db = {
+      ...pglite,
+      async close() {
+        try {
+          await pglite.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  }
   try {
     await migrate(db);
   } catch (err) {

@@ -1,0 +1,241 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { configuredClock } from '../app/create-app.js';
+import { loadConfig } from '../core/config.js';
+import { createBot } from '../bot/bot.js';
+import { renderText } from '../bot/render/text.js';
+import { errorMessage, WarroomError } from '../core/errors.js';
+import { shippedRunbooksDir } from '../core/paths.js';
+import { formatShort, formatZoned, runningClock } from '../core/time.js';
+import { verifyAuditChain } from '../db/audit.js';
+import { loadDemo } from '../db/demo.js';
+import { exportDocument, importJson, type ImportReport } from '../db/import.js';
+import { migrate } from '../db/migrate.js';
+import { ingestRunbooks } from '../knowledge/ingest.js';
+import { registerChangeIntelCommands } from './change-intel.js';
+import { runTerminalChat } from './chat.js';
+import { resolveIn, type CliIo } from './io.js';
+import { printIngestReport, registerKnowledgeCommands } from './kb.js';
+import { registerLocalizeCommand } from './localize.js';
+import { parseTimeOption } from './run.js';
+import { startServer } from './start.js';
+import { startWarroom } from '../app/warroom.js';
+import { offlineIncidentService } from '../bot/incidents/service.js';
+
+/**
+ * Commands that read or write the store and run just as well inside the server that owns the
+ * embedded store: while one runs, they are sent there (cli/forward.ts) instead of opening it.
+ */
+export const FORWARDED_COMMANDS = new Set([
+  'ask',
+  'import',
+  'export',
+  'postmortem',
+  'audit verify',
+  'kb ingest',
+  'kb search',
+  'kb eval',
+  'localize',
+  'diff',
+  'noise add',
+  'noise list',
+  'noise rm',
+]);
+
+/** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
+export const OWNER_COMMANDS = new Set(['start', 'chat', 'demo', 'migrate']);
+
+/** "kb search" for the `search` subcommand of `kb`. */
+export function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function parseAt(value: string | undefined): (() => Date) | undefined {
+  const at = parseTimeOption(value);
+  return at ? () => at : undefined;
+}
+
+function printImportReport(io: CliIo, report: ImportReport): void {
+  for (const [kind, c] of Object.entries(report.counts)) {
+    io.out(`  ${kind.padEnd(13)} ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged\n`);
+  }
+  for (const w of report.warnings) io.out(`  warning: ${w}\n`);
+}
+
+/**
+ * The whole command line, defined once: `io` says where it runs (this process, or the server the
+ * command was forwarded to) and where its output goes.
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command();
+  program
+    .name('warroom')
+    .description('Chat-first AIOps bot for securities and futures trading operations.')
+    .showHelpAfterError('(run `warroom --help` for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  // In the server, a parse error or --help must not end the process: commander throws instead.
+  if (io.where === 'server') program.exitOverride();
+
+  program
+    .command('start')
+    .description('run the HTTP server (health, metrics, webhooks, chat platforms) until SIGTERM')
+    .action(async () => startServer());
+
+  program
+    .command('chat')
+    .description('terminal chat over the same conversation pipeline as Slack and WeCom')
+    .option('--as <person>', 'who you are (a person id or platform user)', io.user)
+    .option('--at <time>', 'pretend it is this moment (ISO 8601), for replays')
+    .action(async (opts: { as: string; at?: string }) => {
+      const clock = parseAt(opts.at);
+      await io.withApp((app) => runTerminalChat(app, opts.as), { ...(clock ? { clock } : {}), owner: { role: 'chat', command: 'warroom chat' } });
+    });
+
+  program
+    .command('ask')
+    .description('answer one question or command and exit')
+    .argument('<question...>', 'the question, e.g. "集中交易最近3个交易日有哪些变更"')
+    .option('--as <person>', 'who is asking', io.user)
+    .option('--at <time>', 'pretend it is this moment (ISO 8601)')
+    .option('--json', 'print the neutral reply messages as JSON')
+    .action(async (words: string[], opts: { as: string; at?: string; json?: boolean }) => {
+      const clock = parseAt(opts.at);
+      await io.withApp(async (app) => {
+        const replies = (await createBot(app).handle({ kind: 'message', platform: 'cli', userId: opts.as, room: { platform: 'cli', id: 'ask', kind: 'dm' }, text: words.join(' '), at: app.clock() })).map((r) => r.message);
+        io.out(opts.json ? `${JSON.stringify(replies, null, 2)}\n` : `${replies.map(renderText).join('\n\n')}\n`);
+      }, clock ? { clock } : {});
+    });
+
+  program
+    .command('import')
+    .description('import systems, people, on-call, changes, change events, alerts and incidents from a JSON file (all or nothing)')
+    .argument('<file>', 'JSON document with any of the top-level arrays')
+    .action(async (file: string) => {
+      const path = resolveIn(io, file);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(readFileSync(path, 'utf8'));
+      } catch (err) {
+        throw new WarroomError('import_unreadable', `Cannot read ${file}: ${(err as Error).message}`, { hint: 'The file must be a JSON document.' });
+      }
+      await io.withApp(async (app) => {
+        const report = await importJson(app.db, doc, file);
+        io.out(`Imported ${file}:\n`);
+        printImportReport(io, report);
+      });
+    });
+
+  program
+    .command('export')
+    .description('write everything in the store in the import format')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (opts: { out?: string }) => {
+      await io.withApp(async (app) => {
+        const json = `${JSON.stringify(await exportDocument(app.db, app.config.WARROOM_TIMEZONE), null, 2)}\n`;
+        if (opts.out) writeFileSync(resolveIn(io, opts.out), json);
+        else io.out(json);
+      });
+    });
+
+  program
+    .command('demo')
+    .description('load the demo data set (moved to a recent week) and the shipped runbooks; the chat answers as of the story\'s moment')
+    .option('--chat', 'open the terminal chat afterwards (the web chat is served beside it)')
+    .option('--serve', 'serve the web chat (and webhooks) afterwards, until Ctrl-C')
+    .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
+    .option('--real-time', 'answer at the real time instead of the story\'s moment (the story\'s alerts and changes may then be out of range)')
+    .option('--as <person>', 'who you are in the chat (a demo person id)', 'songkai')
+    .action(async (opts: { chat?: boolean; serve?: boolean; shift: boolean; realTime?: boolean; as: string }) => {
+      // The demo tells one story: Monday morning, alerts firing after the open. Unless asked for real
+      // time, the app's clock starts at that moment and runs on, so the answers hold on any day.
+      const realClock = configuredClock(loadConfig());
+      let clock = realClock;
+      const serving = opts.chat || opts.serve;
+      await io.withApp(
+        async (app) => {
+          const result = await loadDemo(app.db, app.calendar, { now: realClock(), shift: opts.shift });
+          const tz = app.config.WARROOM_TIMEZONE;
+          io.out(`Demo data loaded into ${app.db.description}${result.reused ? ' (updated in place: the store already held it)' : ''}:\n`);
+          printImportReport(io, result.report);
+          printIngestReport(await ingestRunbooks(app.db, shippedRunbooksDir, app.embedder, { prune: true }), io.out);
+          const moment = formatZoned(result.moment, tz);
+          if (opts.realTime) {
+            io.out(`\nAnswering at the real time. The story's moment is ${moment}: ask as of it with \`warroom ask --at ${moment} "…"\`.\n`);
+          } else {
+            clock = runningClock(result.moment);
+            app.demoMoment = result.moment;
+            io.out(
+              `\nDemo clock: ${formatShort(result.moment, tz, 'en')} (${tz}), the story's moment — 10 minutes after the open, alerts firing on 集中交易, nothing declared yet. ` +
+                `It runs on from there; --real-time answers at the real time.\nLater one-off questions as of the story: warroom ask --at ${moment} "…"\n`,
+            );
+          }
+          if (serving) {
+            // The web chat runs beside the terminal (same process, same embedded database); CLI
+            // commands started meanwhile are forwarded to it.
+            const { runForwardedCommand } = await import('./serve.js');
+            const server = await startWarroom(app, { port: app.config.WARROOM_PORT, host: app.config.WARROOM_HOST, cli: runForwardedCommand }).catch((err: unknown) => {
+              io.out(`\n(web chat not started: ${errorMessage(err)}; set WARROOM_PORT to a free port to get it)\n`);
+              return undefined;
+            });
+            const base = server ? `http://${app.config.WARROOM_HOST}:${server.port}` : undefined;
+            if (server && base && server.platforms.names.includes('local')) io.out(`\nWeb chat: ${base}/chat?as=${encodeURIComponent(opts.as)} (incident rooms, cards and buttons)\n`);
+            else if (base) io.out(`\nServing ${base} with ${server!.platforms.names.join(', ')}\n`);
+            try {
+              if (opts.chat) {
+                io.out('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');
+                await runTerminalChat(app, opts.as, server?.bot);
+              } else {
+                io.out('Press Ctrl-C to stop.\n');
+                await new Promise<void>((resolve) => {
+                  process.once('SIGINT', () => resolve());
+                  process.once('SIGTERM', () => resolve());
+                });
+              }
+            } finally {
+              await server?.close();
+            }
+          }
+        },
+        { clock: () => clock(), owner: serving ? { role: 'server', command: `warroom demo --${opts.chat ? 'chat' : 'serve'}` } : { role: 'command', command: 'warroom demo' } },
+      );
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations (also done on every start)')
+    .action(async () => {
+      await io.withApp(async (app) => {
+        const applied = await migrate(app.db);
+        io.out(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n');
+      });
+    });
+
+  const audit = program.command('audit').description('the tamper-evident audit log');
+  audit
+    .command('verify')
+    .description('recompute the hash chain of the audit log')
+    .action(async () => {
+      await io.withApp(async (app) => {
+        const v = await verifyAuditChain(app.db);
+        if (!v.ok) throw new WarroomError('audit_broken', `Audit log chain is broken at row ${v.brokenAt} (of ${v.rows}).`, { hint: 'Rows were changed outside Warroom; investigate before trusting the log.' });
+        io.out(`Audit log intact: ${v.rows} rows.\n`);
+      });
+    });
+
+  program
+    .command('postmortem')
+    .description('print the postmortem draft of an incident (stored at resolve; drafted now if still open)')
+    .argument('<incident>', 'incident id, e.g. INC-20261123-001')
+    .action(async (id: string) => {
+      await io.withApp(async (app) => {
+        io.out(await offlineIncidentService(app).postmortem(id));
+      });
+    });
+
+  registerKnowledgeCommands(program, io);
+  registerChangeIntelCommands(program, io);
+  registerLocalizeCommand(program, io);
+  return program;
+}
