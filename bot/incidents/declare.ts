@@ -1,5 +1,6 @@
 import { toolContext, type App } from '../../tools/services.js';
 import { errorMessage } from '../../core/errors.js';
+import { clipText, requireWithin, TEXT_LIMITS } from '../../core/text.js';
 import { appendAudit } from '../../db/audit.js';
 import { resolveSystem } from '../../tools/oncall/systems.js';
 import { detectOnset } from '../../tools/change-intel/localization.js';
@@ -67,6 +68,8 @@ export interface DeclareResult {
 export async function declareIncident(app: App, input: DeclareInput): Promise<DeclareResult> {
   const now = app.clock();
   const { lang } = input;
+  // A typed title over the cap is refused; an alert's summary (machine text) is cut visibly.
+  input = { ...input, title: input.alert ? clipText(input.title, TEXT_LIMITS.title) : requireWithin(input.title, 'title', lang, { zh: '故障标题', en: 'incident title' }) };
   const system = await resolveSystem(app.db, input.system);
   const warnings: string[] = [];
 
