@@ -221,6 +221,8 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, a
   const incident = await requireIncident(app.db, incidentId);
   await requireGate(app, incident, actor, 'update');
   const now = app.clock();
+  // Audited before anything is posted: a refused audit row stops the update.
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
   if (draftId !== undefined) {
     const posted = await postDraft(app.db, draftId, actor.id, now);
     if (!posted) return { lang: actor.lang, text: t(actor.lang, '这份草稿已发布或已作废。', 'That draft was already posted or discarded.') };
@@ -235,7 +237,6 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, a
   });
   await postToRoom(deps, incident, message);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'update', text: t(actor.lang, `发布通报：${text.split('\n')[0]}`, `Status update posted: ${text.split('\n')[0]}`), data: { statusChannel: inStatus, draftId: draftId ?? null } });
-  await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
   await noteResponse(app, incident, actor.id);
   await refreshIncidentRoom(deps, incident.id);
   return {

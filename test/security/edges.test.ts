@@ -383,6 +383,15 @@ describe('a broken audit store', () => {
     expect((await say(app, 'systems', 'songkai')).text).not.toContain('Not recorded');
   });
 
+  it('a declaration whose audit row cannot be written leaves no incident behind', async () => {
+    const bot = createBot(app);
+    const incidents = await count(db, 'incidents');
+    await breakAudit();
+    await expect(declareForTest(bot, { actor: 'xieping', title: '审计失败时的申报' })).rejects.toThrow(/audit store unavailable/);
+    expect(await count(db, 'incidents')).toBe(incidents);
+    expect(await count(db, 'incident_timeline', "text LIKE '%审计失败时的申报%'")).toBe(0);
+  });
+
   it('a severity change does not happen when its audit row cannot be written', async () => {
     const bot = createBot(app);
     const { id } = await declareForTest(bot, { actor: 'xieping' });
