@@ -1,5 +1,6 @@
 import type { App } from '../tools/services.js';
 import { errorMessage, isWarroomError } from '../core/errors.js';
+import { requireCleanChatText } from '../core/text.js';
 import { actorOf, handleMessage, splitArgs } from './conversation.js';
 import { declareFromAlert, primaryPlatform } from './incidents/alerts.js';
 import { runIncidentAction, runIncidentCommand, type IncidentContext } from './incidents/commands.js';
@@ -139,6 +140,10 @@ async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> 
   const text = 'text' in event ? event.text.replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>)+/, '').trim() : '';
   const routed: Partial<Routed> & { lang: Lang } = { lang: detectLang(text) };
   try {
+    // NUL, control characters and lone surrogates from any platform are refused here, with a reply,
+    // before anything is looked up, stored or audited (PostgreSQL refuses NUL in text and jsonb).
+    const { at: _at, ...fields } = event;
+    requireCleanChatText(fields, routed.lang);
     const actorId = await actorOf(app, {
       user: { platform: event.platform, id: event.userId, ...(event.userName ? { name: event.userName } : {}) },
       room: { platform: event.platform, id: event.room.id, kind: event.room.kind },

@@ -6,13 +6,16 @@ export class WarroomError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly status: number;
+  /** Machine-readable extras for the JSON error body (e.g. `field`, `limit`). */
+  readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { hint?: string; status?: number; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WarroomError';
     this.code = code;
     this.hint = options.hint;
     this.status = options.status ?? 400;
+    this.details = options.details;
   }
 
   /** The text shown to a person: the problem, then what to do. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../core/json.js';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 
 export interface AuditEntry {
   actor: string;
@@ -36,20 +36,26 @@ function hashOf(prevHash: string, at: string, e: AuditEntry): string {
  * TRUNCATE, so an edit made behind the database's back shows up in `verifyAuditChain`.
  */
 export async function appendAudit(db: Db, entry: AuditEntry): Promise<void> {
-  await db.transaction(async (tx) => {
-    // Serialise appends so each row sees its predecessor (PGlite is single-connection anyway).
-    if (db.kind === 'postgres') await tx.query("SELECT pg_advisory_xact_lock(hashtext('warroom:audit'))");
-    const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
-    const prev = last[0]?.hash ?? GENESIS;
-    const at = new Date().toISOString();
-    // Hash the detail as jsonb will give it back (dates as strings, undefined array items as null),
-    // or verification would see a difference that no one made.
-    const detail = JSON.parse(JSON.stringify(entry.detail ?? {})) as Record<string, unknown>;
-    await tx.query(
-      'INSERT INTO audit_log (at, actor, action, target, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)',
-      [at, entry.actor, entry.action, entry.target ?? null, entry.outcome, JSON.stringify(detail), prev, hashOf(prev, at, { ...entry, detail })],
-    );
-  });
+  await db.transaction((tx) => appendAuditIn(tx, db.kind, entry));
+}
+
+/**
+ * Append inside a transaction the caller already holds, so the audit row and the change it records
+ * commit together or not at all (a refused audit row rolls the change back).
+ */
+export async function appendAuditIn(tx: Queryable, kind: Db['kind'], entry: AuditEntry): Promise<void> {
+  // Serialise appends so each row sees its predecessor (PGlite is single-connection anyway).
+  if (kind === 'postgres') await tx.query("SELECT pg_advisory_xact_lock(hashtext('warroom:audit'))");
+  const last = await tx.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
+  const prev = last[0]?.hash ?? GENESIS;
+  const at = new Date().toISOString();
+  // Hash the detail as jsonb will give it back (dates as strings, undefined array items as null),
+  // or verification would see a difference that no one made.
+  const detail = JSON.parse(JSON.stringify(entry.detail ?? {})) as Record<string, unknown>;
+  await tx.query(
+    'INSERT INTO audit_log (at, actor, action, target, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)',
+    [at, entry.actor, entry.action, entry.target ?? null, entry.outcome, JSON.stringify(detail), prev, hashOf(prev, at, { ...entry, detail })],
+  );
 }
 
 export interface AuditVerification {

@@ -1,5 +1,6 @@
 import type { ZodIssue } from 'zod';
 import { WarroomError } from '../core/errors.js';
+import { findInvalidText } from '../core/text.js';
 import { formatZoned } from '../core/time.js';
 import type { Db, Queryable, Row } from './db.js';
 import { recordKinds, recordSchemas, type ImportDocument, type RecordKind } from './records.js';
@@ -158,6 +159,12 @@ export function validateDocument(doc: unknown, fileLabel = 'document'): ImportDo
     const seen = new Map<string, number>();
     const items: unknown[] = [];
     value.forEach((item, index) => {
+      // NUL, control characters and lone surrogates: PostgreSQL would refuse them mid-import.
+      const bad = findInvalidText(item, `${kind}[${index}]`);
+      if (bad) {
+        problems.push({ path: bad.path, message: `${bad.inKey ? 'a key contains' : 'contains'} ${bad.what} (${bad.codePoint}) at position ${bad.index}` });
+        return;
+      }
       const parsed = schema.safeParse(item);
       if (!parsed.success) {
         for (const issue of parsed.error.issues) problems.push({ path: formatIssuePath(kind, index, issue), message: issue.message });

@@ -10,6 +10,7 @@ import { redactUrl } from '../core/config.js';
 import { errorMessage, isWarroomError, WarroomError } from '../core/errors.js';
 import { enableDefaultMetrics, httpDuration, httpRequests, metricsRegistry } from '../core/metrics.js';
 import { pingRedis } from '../core/redis.js';
+import { requireCleanJson } from '../core/text.js';
 
 export interface HttpServerOptions {
   port: number;
@@ -125,18 +126,22 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       body,
       async json() {
         const buf = await body();
+        let value: unknown;
         try {
-          return JSON.parse(buf.toString('utf8')) as unknown;
+          value = JSON.parse(buf.toString('utf8')) as unknown;
         } catch (err) {
           throw new WarroomError('invalid_json', `Request body is not valid JSON: ${errorMessage(err)}`, { status: 400 });
         }
+        // NUL, control characters and lone surrogates: a 400 naming the field, before any handler sees them.
+        requireCleanJson(value);
+        return value;
       },
     };
     route.handler(ctx).catch((err: unknown) => {
       if (res.headersSent) return res.end();
       // After a 413 the rest of the upload is unread: close the connection so no client reuses it mid-body.
       if (isWarroomError(err) && err.status === 413) res.setHeader('connection', 'close');
-      if (isWarroomError(err)) return sendJson(res, err.status, { error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) });
+      if (isWarroomError(err)) return sendJson(res, err.status, { error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}), ...err.details });
       app.logger.error({ err: errorMessage(err), route: routeLabel }, 'request failed');
       sendJson(res, 500, { error: 'internal', message: 'Internal error; it has been logged.' });
     });

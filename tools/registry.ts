@@ -12,7 +12,8 @@ function describeZodError(error: z.ZodError): string {
 /**
  * The one door to every tool. The agent, chat commands, the CLI and workers all call `invoke`, so
  * validation, the approval gate, audit and timing happen in one fixed order:
- * validate input → approval gate → run → validate output → audit → metrics.
+ * validate input → approval gate → (write/high: audit the start, or refuse) → run → validate output → audit → metrics.
+ * A read whose audit row cannot be written still answers, marked `notRecorded`.
  */
 export class ToolRegistry {
   private readonly tools = new Map<string, ToolDefinition>();
@@ -34,24 +35,24 @@ export class ToolRegistry {
   async invoke<O = unknown>(name: string, rawInput: unknown, ctx: ToolContext): Promise<ToolResult<O>> {
     const started = performance.now();
     const tool = this.tools.get(name);
+    /** One audit row; false (and logged loudly) when the audit store refused it. */
+    const audit = async (outcome: string, detail: Record<string, unknown>): Promise<boolean> => {
+      try {
+        await appendAudit(ctx.db, { actor: ctx.actor, action: `tool:${name}`, target: ctx.incidentId, outcome, detail: { ...detail, ...(ctx.approvedActionId ? { actionId: ctx.approvedActionId } : {}) } });
+        return true;
+      } catch (err) {
+        ctx.logger.error({ tool: name, outcome, err: errorMessage(err) }, 'audit write failed');
+        return false;
+      }
+    };
     const finish = async (result: Omit<ToolResult<O>, 'durationMs' | 'tool'>, input: unknown): Promise<ToolResult<O>> => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
       const full: ToolResult<O> = { tool: name, durationMs, ...result };
-      try {
-        await appendAudit(ctx.db, {
-          actor: ctx.actor,
-          action: `tool:${name}`,
-          target: ctx.incidentId,
-          outcome: full.status,
-          detail: { input, durationMs, ...(full.error ? { error: full.error } : {}), ...(ctx.approvedActionId ? { actionId: ctx.approvedActionId } : {}) },
-        });
-      } catch (err) {
-        // A tool answer is still useful when the audit write fails; the failure itself is logged loudly.
-        ctx.logger.error({ tool: name, err: errorMessage(err) }, 'audit write failed');
-      }
+      // A read answer is still useful when the audit write fails, but it says it was not recorded.
+      if (!(await audit(full.status, { input, durationMs, ...(full.error ? { error: full.error } : {}) }))) full.notRecorded = true;
       toolCalls.inc({ tool: name, status: full.status });
       toolDuration.observe({ tool: name }, durationMs / 1000);
-      ctx.logger.debug({ tool: name, status: full.status, durationMs }, 'tool call');
+      ctx.logger.debug({ tool: name, status: full.status, durationMs, ...(full.notRecorded ? { notRecorded: true } : {}) }, 'tool call');
       return full;
     };
 
@@ -68,6 +69,20 @@ export class ToolRegistry {
         { status: 'approval_required', summary: `${name} is a ${tool.risk}-risk action: it needs approval before it runs.` },
         parsed.data,
       );
+    }
+    // A write or high action is recorded before it runs: when the audit log cannot take the row,
+    // the action does not happen (an unaudited change is worse than a refused one).
+    if (tool.risk !== 'read' && !(await audit('started', { input: parsed.data }))) {
+      const durationMs = Math.round((performance.now() - started) * 100) / 100;
+      toolCalls.inc({ tool: name, status: 'error' });
+      return {
+        tool: name,
+        durationMs,
+        status: 'error',
+        summary: `${name} was not run: the audit log could not be written, and a ${tool.risk}-risk action never runs unrecorded. Try again once the database accepts writes.`,
+        error: 'audit_unavailable',
+        notRecorded: true,
+      };
     }
     try {
       const out = await tool.run(parsed.data, ctx);

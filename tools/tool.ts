@@ -55,6 +55,8 @@ export interface ToolResult<O = unknown> {
   summary: string;
   error?: string;
   durationMs: number;
+  /** The audit log refused this call's row: the answer stands, but the call was not recorded (views say so). */
+  notRecorded?: boolean;
 }
 
 /** Declare a tool with its types inferred from the schemas. */

@@ -1,5 +1,6 @@
 import { WarroomError } from '../../core/errors.js';
 import { parseTypedMoment } from '../../core/time.js';
+import { requireWithin } from '../../core/text.js';
 import { resolveSystem, listSystems } from '../../tools/oncall/systems.js';
 import type { IncidentDeps } from './deps.js';
 import { detectLang, t, type Lang, type OutgoingMessage, type Platform } from '../messages.js';
@@ -141,7 +142,7 @@ async function parseDeclare(ctx: IncidentContext, args: string[]): Promise<{ sev
     }
   }
   const system = await resolveSystem(ctx.deps.app.db, rest.slice(0, take).join(' '));
-  const title = rest.slice(take).join(' ').trim() || t(lang, `${system.name} 故障`, `${system.name} incident`);
+  const title = requireWithin(rest.slice(take).join(' ').trim(), 'title', lang, { zh: '故障标题', en: 'incident title' }) || t(lang, `${system.name} 故障`, `${system.name} incident`);
   return { severity: severity ?? 'P2', system: system.id, title, defaulted, ...(onset ? { onset } : {}) };
 }
 
@@ -231,6 +232,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
 
 /** `<@U123|name>` (Slack), `@zhangwei`, a person id, a WeCom id or a name. */
 async function personFromMention(ctx: IncidentContext, who: string): Promise<{ id: string; name: string | null }> {
+  requireWithin(who, 'name', ctx.actor.lang, { zh: '人员', en: 'person' });
   const slack = /^<@([A-Z0-9]+)(?:\|[^>]*)?>$/.exec(who)?.[1];
   const key = slack ?? who.replace(/^@/, '');
   const person = await findPerson(ctx.deps.app.db, slack ? 'slack' : ctx.platformName, key);

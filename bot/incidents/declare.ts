@@ -1,6 +1,7 @@
 import { toolContext, type App } from '../../tools/services.js';
 import { errorMessage } from '../../core/errors.js';
-import { appendAudit } from '../../db/audit.js';
+import { clipText, requireWithin, TEXT_LIMITS } from '../../core/text.js';
+import { appendAuditIn } from '../../db/audit.js';
 import { resolveSystem } from '../../tools/oncall/systems.js';
 import { detectOnset } from '../../tools/change-intel/localization.js';
 import { localizeToolRef } from '../../tools/change-intel/localize.js';
@@ -67,6 +68,8 @@ export interface DeclareResult {
 export async function declareIncident(app: App, input: DeclareInput): Promise<DeclareResult> {
   const now = app.clock();
   const { lang } = input;
+  // A typed title over the cap is refused; an alert's summary (machine text) is cut visibly.
+  input = { ...input, title: input.alert ? clipText(input.title, TEXT_LIMITS.title) : requireWithin(input.title, 'title', lang, { zh: '故障标题', en: 'incident title' }) };
   const system = await resolveSystem(app.db, input.system);
   const warnings: string[] = [];
 
@@ -110,9 +113,10 @@ export async function declareIncident(app: App, input: DeclareInput): Promise<De
       await setRole(tx, id, role, person, 'warroom', now);
       await addTimeline(tx, id, { at: now, actor: 'warroom', kind: 'role', text: `${roleLabel(role, lang)} → ${person}`, data: { role, person, from: 'oncall' } });
     }
+    // In the same transaction: no incident without its audit row (a refused row rolls it back).
+    await appendAuditIn(tx, app.db.kind, { actor: input.actor, action: 'incident.declare', target: id, outcome: 'ok', detail: { severity: input.severity, system: system.id, source: input.source } });
     return row;
   });
-  await appendAudit(app.db, { actor: input.actor, action: 'incident.declare', target: incident.id, outcome: 'ok', detail: { severity: input.severity, system: system.id, source: input.source } });
 
   const memberIds = unique([...roleHolders.values(), input.actor, ...oncall.map((o) => o.id)]);
   // In invitation order: the commander first (WeCom makes the first member the group's owner).

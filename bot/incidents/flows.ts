@@ -1,5 +1,6 @@
 import type { App } from '../../tools/services.js';
 import { errorMessage, WarroomError } from '../../core/errors.js';
+import { requireWithin } from '../../core/text.js';
 import { appendAudit } from '../../db/audit.js';
 import type { IncidentDeps } from './deps.js';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
@@ -29,8 +30,9 @@ import { ACTIONS, incidentCardView, type LocalizationCard } from './views.js';
 
 /**
  * What people do to an incident once it exists. Each flow checks who may do it (on the server,
- * from stored roles, never from the chat text), records it on the timeline and in the audit log,
- * and refreshes the pinned card so the room always shows the current state.
+ * from stored roles, never from the chat text), records it in the audit log before changing
+ * anything (so a refused audit write stops the change), then on the timeline, and refreshes the
+ * pinned card so the room always shows the current state.
  */
 
 export interface Actor {
@@ -145,10 +147,10 @@ export async function assignRole(deps: IncidentDeps, incidentId: string, actor: 
   if (!selfTakingVacant) await requireGate(app, incident, actor, 'assign');
   if (current?.person === person.id) return { lang: actor.lang, text: t(actor.lang, `${person.name ?? person.id} 已经是${roleLabel(role, actor.lang)}。`, `${person.name ?? person.id} is already the ${roleLabel(role, actor.lang)}.`) };
   const now = app.clock();
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.role', target: incident.id, outcome: 'ok', detail: { role, person: person.id } });
   await setRole(app.db, incident.id, role, person.id, actor.id, now);
   const text = t(actor.lang, `${roleLabel(role, actor.lang)}：${person.name ?? person.id}${current ? `（接替 ${current.name ?? current.person}）` : ''}`, `${roleLabel(role, actor.lang)}: ${person.name ?? person.id}${current ? ` (taking over from ${current.name ?? current.person})` : ''}`);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'role', text, data: { role, person: person.id, previous: current?.person ?? null } });
-  await appendAudit(app.db, { actor: actor.id, action: 'incident.role', target: incident.id, outcome: 'ok', detail: { role, person: person.id } });
   await noteResponse(app, (await getIncident(app.db, incident.id))!, actor.id);
   await refreshIncidentRoom(deps, incident.id);
   return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
@@ -166,6 +168,7 @@ export async function changeStatus(deps: IncidentDeps, incidentId: string, actor
     app.logger.info({ incident: incident.id, from: incident.status, to: status }, 'status moved back');
   }
   const now = app.clock();
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.status', target: incident.id, outcome: 'ok', detail: { from: incident.status, to: status } });
   await updateIncident(app.db, incident.id, { status });
   await noteResponse(app, incident, actor.id);
   const stage = stageReachedBy(status);
@@ -174,7 +177,6 @@ export async function changeStatus(deps: IncidentDeps, incidentId: string, actor
   if (stage) await markStage(app.db, incident.id, stage, now);
   const text = t(actor.lang, `状态：${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`, `Status: ${statusLabel(incident.status, actor.lang)} → ${statusLabel(status, actor.lang)}`);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'status', text, data: { from: incident.status, to: status } });
-  await appendAudit(app.db, { actor: actor.id, action: 'incident.status', target: incident.id, outcome: 'ok', detail: { from: incident.status, to: status } });
   await refreshIncidentRoom(deps, incident.id);
   return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
@@ -186,10 +188,11 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
   await requireGate(app, incident, actor, 'severity');
   if (incident.severity === severity) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是 ${severityLabel(severity, actor.lang)}。`, `${incident.id} is already ${severityLabel(severity, actor.lang)}.`) };
   const now = app.clock();
+  // Audited first: when the audit log refuses the row, the severity does not change.
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.severity', target: incident.id, outcome: 'ok', detail: { from: incident.severity, to: severity } });
   await updateIncident(app.db, incident.id, { severity });
   const text = t(actor.lang, `级别：${severityLabel(incident.severity, actor.lang)} → ${severityLabel(severity, actor.lang)}`, `Severity: ${severityLabel(incident.severity, actor.lang)} → ${severityLabel(severity, actor.lang)}`);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'severity', text, data: { from: incident.severity, to: severity } });
-  await appendAudit(app.db, { actor: actor.id, action: 'incident.severity', target: incident.id, outcome: 'ok', detail: { from: incident.severity, to: severity } });
   await noteResponse(app, incident, actor.id);
   await refreshIncidentRoom(deps, incident.id);
   return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
@@ -198,6 +201,7 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
 /** A note, impact, cause or follow-up on the timeline. Notes are open to anyone in the room. */
 export async function recordFact(deps: IncidentDeps, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
   const app = deps.app;
+  requireWithin(text, 'note', actor.lang);
   const incident = await requireIncident(app.db, incidentId);
   if (kind === 'cause') await requireGate(app, incident, actor, 'cause');
   const now = app.clock();
@@ -213,9 +217,12 @@ export async function recordFact(deps: IncidentDeps, incidentId: string, actor: 
 /** Post a status update (typed, or a posted draft) to the room and the status channel. */
 export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, actor: Actor, text: string, draftId?: number): Promise<OutgoingMessage> {
   const app = deps.app;
+  requireWithin(text, 'note', actor.lang, { zh: '通报', en: 'status update' });
   const incident = await requireIncident(app.db, incidentId);
   await requireGate(app, incident, actor, 'update');
   const now = app.clock();
+  // Audited before anything is posted: a refused audit row stops the update.
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
   if (draftId !== undefined) {
     const posted = await postDraft(app.db, draftId, actor.id, now);
     if (!posted) return { lang: actor.lang, text: t(actor.lang, '这份草稿已发布或已作废。', 'That draft was already posted or discarded.') };
@@ -230,7 +237,6 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, a
   });
   await postToRoom(deps, incident, message);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'update', text: t(actor.lang, `发布通报：${text.split('\n')[0]}`, `Status update posted: ${text.split('\n')[0]}`), data: { statusChannel: inStatus, draftId: draftId ?? null } });
-  await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
   await noteResponse(app, incident, actor.id);
   await refreshIncidentRoom(deps, incident.id);
   return {
@@ -266,14 +272,16 @@ export async function draftUpdateFor(deps: IncidentDeps, incidentId: string, lan
 
 export async function resolveIncident(deps: IncidentDeps, incidentId: string, actor: Actor, resolution: string | undefined): Promise<OutgoingMessage> {
   const app = deps.app;
+  if (resolution) requireWithin(resolution, 'note', actor.lang, { zh: '处置说明', en: 'resolution' });
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
   await requireGate(app, incident, actor, 'resolve');
   const now = app.clock();
+  // Audited first: when the audit log refuses the row, the incident stays open.
+  await appendAudit(app.db, { actor: actor.id, action: 'incident.resolve', target: incident.id, outcome: 'ok' });
   await updateIncident(app.db, incident.id, { status: 'resolved', resolvedAt: now, ...(resolution ? { resolution } : {}) });
   for (const s of ['respond', 'localize', 'recover'] as const) await markStage(app.db, incident.id, s, now);
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind: 'resolved', text: t(actor.lang, `已解决${resolution ? `：${resolution}` : ''}`, `Resolved${resolution ? `: ${resolution}` : ''}`), data: {} });
-  await appendAudit(app.db, { actor: actor.id, action: 'incident.resolve', target: incident.id, outcome: 'ok' });
   const resolved = (await getIncident(app.db, incident.id))!;
   const lang = langOf(resolved);
   const name = await systemNameOf(app.db, resolved.system);

@@ -225,6 +225,15 @@ function roomKind(channelId: string, channelName?: string): 'dm' | 'channel' {
   return channelName === 'directmessage' || channelId.startsWith('D') ? 'dm' : 'channel';
 }
 
+/**
+ * Text as Slack sends it back to text as typed: Slack escapes `&`, `<` and `>` a person typed as
+ * `&amp;`, `&lt;` and `&gt;` (its own markup, `<@U…>` mentions and `<url|label>` links, stays).
+ * Warroom stores and handles the typed text; the Block Kit renderer escapes it again, once.
+ */
+export function slackText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 /** `<@U123> who is on call` → `who is on call`: the bot's own mention, or a leading one when the bot id is unknown. */
 export function stripMention(text: string, botUserId?: string): string {
   const stripped = botUserId ? text.split(`<@${botUserId}>`).join(' ') : text.replace(/^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/, '');
@@ -438,7 +447,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
           return;
         }
         const c = parsed.data;
-        const text = c.text.trim();
+        const text = slackText(c.text.trim());
         const room = { platform: 'slack' as const, id: c.channel_id, kind: roomKind(c.channel_id, c.channel_name) };
         await track(
           handleEvent(
@@ -487,7 +496,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       const parsed = mentionSchema.safeParse(event);
       if (!parsed.success || parsed.data.bot_id) return;
       const e = parsed.data;
-      const text = stripMention(e.text, context.botUserId);
+      const text = slackText(stripMention(e.text, context.botUserId));
       await track(
         handleEvent(
           { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: roomKind(e.channel) }, text, at: dateOfTs(e.ts, bot.app.clock) },
@@ -501,7 +510,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       const parsed = imMessageSchema.safeParse(event);
       if (!parsed.success) return;
       const e = parsed.data;
-      const text = stripMention(e.text, context.botUserId);
+      const text = slackText(stripMention(e.text, context.botUserId));
       await track(
         handleEvent(
           { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: 'dm' }, text, at: dateOfTs(e.ts, bot.app.clock) },
@@ -528,7 +537,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
               log.info({ channel, ts }, 'flagged message not found in channel history; ignored');
               return;
             }
-            text = found.text ?? '';
+            text = slackText(found.text ?? '');
           } catch (err) {
             log.warn({ channel, error: slackErrorCode(err) ?? errorMessage(err) }, 'could not read the flagged message');
             return;

@@ -96,9 +96,16 @@ type InnerMessage = z.infer<typeof innerMessageSchema>;
 
 const outerSchema = z.object({ xml: z.object({ Encrypt: z.string().min(1) }).passthrough() });
 
-// Strings only, no entity expansion in the unauthenticated outer envelope.
-const outerParser = new XMLParser({ parseTagValue: false, parseAttributeValue: false, ignoreAttributes: true, processEntities: false, trimValues: true });
-const innerParser = new XMLParser({ parseTagValue: false, parseAttributeValue: false, ignoreAttributes: true, trimValues: true });
+// Strings only, and no entity expansion in either the outer envelope or the decrypted message: a
+// DOCTYPE is refused before parsing (WeCom never sends one), and the five predefined entities and
+// character references are decoded by `decodeXmlText`, never anything a document declares.
+// CDATA is kept apart (CDATA_KEY) so that only text outside it is decoded.
+const CDATA_KEY = '__cdata';
+const xmlOptions = { parseTagValue: false, parseAttributeValue: false, ignoreAttributes: true, processEntities: false, htmlEntities: false, trimValues: true, cdataPropName: CDATA_KEY } as const;
+const outerParser = new XMLParser(xmlOptions);
+const innerParser = new XMLParser(xmlOptions);
+const DOCTYPE = /<!DOCTYPE/i;
+const DOCTYPE_REFUSAL = 'the XML has a DOCTYPE (entity declarations are not accepted; WeCom never sends one)';
 
 interface CardState {
   userId: string;
@@ -179,6 +186,7 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
     if (!/^\d{1,12}$/.test(timestamp)) return refuse(ctx.res, 400, 'timestamp is not a number of seconds', 'POST');
 
     const body = (await ctx.body()).toString('utf8');
+    if (DOCTYPE.test(body)) return refuse(ctx.res, 400, DOCTYPE_REFUSAL, 'POST');
     const outer = parseXml(outerParser, body, outerSchema);
     if (!outer) return refuse(ctx.res, 400, 'the body is not WeCom callback XML with an Encrypt element', 'POST');
 
@@ -189,6 +197,7 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
       return refuse(ctx.res, 401, `timestamp is more than ${maxSkewMs / 1000} s from now (a replay, or a clock problem)`, 'POST');
     }
 
+    if (DOCTYPE.test(v.message)) return refuse(ctx.res, 400, `the decrypted message: ${DOCTYPE_REFUSAL}`, 'POST');
     const inner = parseXml(innerParser, v.message, z.object({ xml: innerMessageSchema }));
     if (!inner) return refuse(ctx.res, 400, 'the decrypted payload is not a WeCom message', 'POST');
     const msg = inner.xml;
@@ -467,9 +476,40 @@ function dedupeKey(msg: InnerMessage): string {
   return `evt:${msg.FromUserName}:${msg.CreateTime}:${msg.Event ?? ''}:${msg.EventKey ?? ''}:${msg.TaskId ?? ''}`;
 }
 
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/**
+ * XML's own escapes in element text outside CDATA: the five predefined entities and character
+ * references. Any other `&name;` stays as written (nothing a document declares is expanded).
+ */
+export function decodeXmlText(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(?:(lt|gt|amp|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g, (whole, name: string | undefined, dec: string | undefined, hexa: string | undefined) => {
+    if (name) return PREDEFINED[name]!;
+    const code = dec !== undefined ? Number(dec) : Number.parseInt(hexa!, 16);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/** Parsed XML with text decoded and CDATA sections (kept as written) joined back into their element's string. */
+function decodeXmlValues(v: unknown): unknown {
+  if (typeof v === 'string') return decodeXmlText(v);
+  if (Array.isArray(v)) return v.map(decodeXmlValues);
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.includes(CDATA_KEY) && keys.every((k) => k === CDATA_KEY || k === '#text')) {
+      const parts = ([] as unknown[]).concat(o[CDATA_KEY]).map(String);
+      return `${typeof o['#text'] === 'string' ? decodeXmlText(o['#text']) : ''}${parts.join('')}`;
+    }
+    return Object.fromEntries(keys.map((k) => [k, decodeXmlValues(o[k])]));
+  }
+  return v;
+}
+
 function parseXml<T extends z.ZodTypeAny>(parser: XMLParser, xml: string, schema: T): z.output<T> | undefined {
   try {
-    const parsed = schema.safeParse(parser.parse(xml, true));
+    const parsed = schema.safeParse(decodeXmlValues(parser.parse(xml, true)));
     return parsed.success ? (parsed.data as z.output<T>) : undefined;
   } catch {
     return undefined;

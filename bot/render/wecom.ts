@@ -83,19 +83,40 @@ export function renderWeComMarkdownParts(msg: OutgoingMessage, options: WeComMar
   return kept;
 }
 
+/** Zero-width space: splits a markup token so it shows as typed and does nothing. */
+const ZWSP = '\u200b';
+
+/**
+ * Message text (which holds what people typed: titles, notes, causes, names, queries echoed back)
+ * made inert for WeCom markdown, shown as typed: `<` cannot open a tag (`<@all>`, `<@userid>`,
+ * `<font …>`), `](` cannot make a link (`[click](http://evil)`), and a line cannot start a heading
+ * or a quote. A zero-width space goes between the characters that would form the token; WeCom
+ * markdown has no escape character. Backticks (inline code) are left alone: harmless, and Warroom
+ * uses them for commands to type. Every string of a message goes through this once, here; the
+ * renderer's own markup (bold titles, grey context, bullets) is added around the escaped text.
+ */
+export function escapeWeComMarkdown(text: string): string {
+  return text
+    .replace(/</g, `<${ZWSP}`)
+    .replace(/\]\(/g, `]${ZWSP}(`)
+    .replace(/^([ \t]*)([#>])/gm, `$1${ZWSP}$2`);
+}
+
+const esc = escapeWeComMarkdown;
+
 function markdownLines(msg: OutgoingMessage, options: WeComMarkdownOptions): string[] {
   const lang = msg.lang ?? 'zh';
   const lines: string[] = [];
-  if (options.banner) lines.push(`<font color="warning">${options.banner}</font>`);
-  if (msg.title) lines.push(`**${oneLine(msg.title)}**`);
-  if (msg.text) lines.push(msg.text);
-  for (const f of msg.fields ?? []) lines.push(`${f.label}：${f.value}`);
+  if (options.banner) lines.push(`<font color="warning">${esc(options.banner)}</font>`);
+  if (msg.title) lines.push(`**${esc(oneLine(msg.title))}**`);
+  if (msg.text) lines.push(esc(msg.text));
+  for (const f of msg.fields ?? []) lines.push(`${esc(f.label)}：${esc(f.value)}`);
   for (const s of msg.sections ?? []) {
-    if (s.title) lines.push(`**${oneLine(s.title)}**`);
-    for (const line of s.lines) lines.push(`- ${line}`);
+    if (s.title) lines.push(`**${esc(oneLine(s.title))}**`);
+    for (const line of s.lines) lines.push(`- ${esc(line)}`);
   }
   if (msg.buttons?.length && (options.buttons ?? 'hints') === 'hints') lines.push(...buttonHints(msg.buttons, lang));
-  for (const c of msg.context ?? []) lines.push(`<font color="comment">${c}</font>`);
+  for (const c of msg.context ?? []) lines.push(`<font color="comment">${esc(c)}</font>`);
   return lines;
 }
 
@@ -105,10 +126,11 @@ export function buttonHints(buttons: MessageButton[], lang: 'zh' | 'en'): string
   const others = buttons.filter((b) => !isCommandValue(b.value));
   const out: string[] = [];
   if (commands.length) {
-    out.push(t(lang, '可回复命令：', 'Reply with a command: ') + commands.map((b) => `\`${oneLine(b.value)}\`（${oneLine(b.label)}）`).join('  '));
+    // The command itself is code to copy, so it is not escaped (button values are Warroom's own).
+    out.push(t(lang, '可回复命令：', 'Reply with a command: ') + commands.map((b) => `\`${oneLine(b.value)}\`（${esc(oneLine(b.label))}）`).join('  '));
   }
   if (others.length) {
-    const labels = others.map((b) => `「${oneLine(b.label)}」`).join('');
+    const labels = others.map((b) => `「${esc(oneLine(b.label))}」`).join('');
     out.push(`<font color="comment">${t(lang, `按钮${labels}请在与 Warroom 的私聊卡片中操作。`, `Buttons ${labels} are available on the card in your direct chat with Warroom.`)}</font>`);
   }
   return out;

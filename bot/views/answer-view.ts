@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { t, type Lang, type OutgoingMessage } from '../messages.js';
 import { runbookAnswerView } from './runbook-views.js';
 import { toolResultView } from './tool-view-table.js';
+import { withAuditNote } from './tool-views.js';
 
 type SearchOut = z.output<(typeof searchRunbooksTool)['output']>;
 type RunbookOut = z.output<(typeof getRunbookTool)['output']>;
@@ -25,17 +26,19 @@ export function answerView(answer: AgentAnswer, lang: Lang, timeZone: string): O
     const search = resultOf<SearchOut>(answer.toolCalls, searchRunbooksTool.name);
     if (!search || search.status === 'error') return toolResultView(search ?? answer.toolCalls[0]!, lang, timeZone);
     const hits = search.data?.hits ?? [];
+    const unrecorded = answer.toolCalls.find((c) => c.notRecorded);
+    const noted = (m: OutgoingMessage): OutgoingMessage => (unrecorded ? withAuditNote(unrecorded, m, lang) : m);
     if (!hits.length) {
-      return {
+      return noted({
         lang,
         text: t(
           lang,
           '运行手册里没有找到相关内容。可以问我：某系统最近几个交易日的变更、谁在值班、当前有哪些故障；输入「帮助」查看全部命令。',
           "I found nothing about that in the runbooks. Ask me about a system's recent changes, who is on call, or what incidents are open; type `help` for all commands.",
         ),
-      };
+      });
     }
-    return runbookAnswerView(hits, resultOf<RunbookOut>(answer.toolCalls, getRunbookTool.name)?.data, lang);
+    return noted(runbookAnswerView(hits, resultOf<RunbookOut>(answer.toolCalls, getRunbookTool.name)?.data, lang));
   }
   const last = answer.toolCalls.at(-1);
   return last ? toolResultView(last, lang, timeZone) : { lang, text: t(lang, '没有可回答的内容。', 'Nothing to answer with.') };

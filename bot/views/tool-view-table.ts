@@ -12,7 +12,7 @@ import type { Lang, OutgoingMessage } from '../messages.js';
 import { diffView, noiseAddedView, noiseRulesView } from './diff-views.js';
 import { localizationView } from './localization-view.js';
 import { runbookView } from './runbook-views.js';
-import { changesView, incidentsView, oncallView, systemsView, toolProblemView } from './tool-views.js';
+import { changesView, incidentsView, oncallView, systemsView, toolProblemView, withAuditNote } from './tool-views.js';
 
 type View<O> = (data: O, lang: Lang, timeZone: string, result: ToolResult<O>) => OutgoingMessage;
 
@@ -44,5 +44,5 @@ const TABLE = new Map<string, Entry>([
 export function toolResultView(result: ToolResult, lang: Lang, timeZone: string): OutgoingMessage {
   if (result.status === 'error' || result.data === undefined) return toolProblemView(result, lang);
   const entry = TABLE.get(result.tool);
-  return entry ? entry.render(result, lang, timeZone) : { lang, text: result.summary };
+  return withAuditNote(result, entry ? entry.render(result, lang, timeZone) : { lang, text: result.summary }, lang);
 }

@@ -10,12 +10,19 @@ import { changeFlagLabel, durationLabel, riskLabel, roleLabel, severityLabel, st
 
 type Out<T extends { output: z.ZodTypeAny }> = z.output<T['output']>;
 
+/** A call the audit log did not take says so under its answer. */
+export function withAuditNote(result: ToolResult, message: OutgoingMessage, lang: Lang): OutgoingMessage {
+  if (!result.notRecorded) return message;
+  const note = t(lang, '⚠️ 未记录：审计日志写入失败，这次调用没有留下审计记录。', '⚠️ Not recorded: the audit log could not be written, so this call left no audit record.');
+  return { ...message, context: [...(message.context ?? []), note] };
+}
+
 /** A failed or empty tool call, said plainly. */
 export function toolProblemView(result: ToolResult, lang: Lang): OutgoingMessage {
   if (result.status === 'error') {
-    return { lang, title: t(lang, '出错了', 'Something went wrong'), text: result.error ?? result.summary };
+    return withAuditNote(result, { lang, title: t(lang, '出错了', 'Something went wrong'), text: result.error === 'audit_unavailable' ? result.summary : (result.error ?? result.summary) }, lang);
   }
-  return { lang, text: result.summary };
+  return withAuditNote(result, { lang, text: result.summary }, lang);
 }
 
 export function systemsView(data: Out<typeof listSystemsTool>, lang: Lang): OutgoingMessage {

@@ -59,7 +59,8 @@ describe('tool registry', () => {
     expect(approved.status).toBe('success');
     expect(runs).toBe(1);
     const audit = await db.query<{ outcome: string }>("SELECT outcome FROM audit_log WHERE action = 'tool:restart_service' AND id > $1 ORDER BY id", [last]);
-    expect(audit.map((a) => a.outcome)).toEqual(['approval_required', 'success']);
+    // An approved write is recorded as started before it runs, then with its outcome.
+    expect(audit.map((a) => a.outcome)).toEqual(['approval_required', 'started', 'success']);
   });
 
   it('names the bad field of invalid input', async () => {
