@@ -112,12 +112,13 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
     // A declared length over the limit is refused before any handler (Bolt's included) reads a byte;
     // the connection closes after the answer, so no client reuses it with the upload half-sent.
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
+    const routeLimit = route.bodyLimit?.bytes ?? limit;
+    if (declared > routeLimit) {
       res.setHeader('connection', 'close');
-      return sendJson(res, 413, { error: 'body_too_large', message: `Request body is larger than ${limit} bytes.` });
+      return sendJson(res, 413, { error: 'body_too_large', message: `Request body is larger than ${routeLimit} bytes.`, ...(route.bodyLimit?.hint ? { hint: route.bodyLimit.hint } : {}) });
     }
     let bodyPromise: Promise<Buffer> | undefined;
-    const body = () => (bodyPromise ??= readBody(req, route.bodyLimit?.bytes ?? limit, route.bodyLimit?.hint));
+    const body = () => (bodyPromise ??= readBody(req, routeLimit, route.bodyLimit?.hint));
     const ctx: RouteContext = {
       app,
       req,
