@@ -7,6 +7,7 @@ import { draftStatusUpdate } from './comms.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
 import { minutesLabel, roleLabel, severityLabel, statusLabel } from '../views/vocabulary.js';
 import { STATUSES, stageReachedBy, type Role, type Severity, type Status } from './policy.js';
+import { authorize, type PermissionRequest } from './permissions.js';
 import { draftPostmortem } from './postmortem.js';
 import {
   addTimeline,
@@ -28,8 +29,9 @@ import {
 import { ACTIONS, incidentCardView, type LocalizationCard } from './views.js';
 
 /**
- * What people do to an incident once it exists. Each flow checks who may do it (on the server,
- * from stored roles, never from the chat text), records it on the timeline and in the audit log,
+ * What people do to an incident once it exists. Each flow asks the policy who may do it (on the
+ * server, from stored people, rotas and roles, never from the chat text; bot/incidents/permissions.ts),
+ * records it on the timeline and in the audit log,
  * and refreshes the pinned card so the room always shows the current state.
  */
 
@@ -39,28 +41,13 @@ export interface Actor {
   lang: Lang;
 }
 
-const GATES: Record<string, { roles: Role[]; zh: string; en: string }> = {
-  severity: { roles: ['incident-commander', 'scribe'], zh: '修改级别', en: 'change the severity' },
-  resolve: { roles: ['incident-commander', 'scribe'], zh: '解决故障', en: 'resolve the incident' },
-  status: { roles: ['incident-commander', 'scribe', 'operations-lead'], zh: '修改状态', en: 'change the status' },
-  update: { roles: ['incident-commander', 'scribe', 'communications-lead'], zh: '发布通报', en: 'post a status update' },
-  cause: { roles: ['incident-commander', 'scribe', 'operations-lead'], zh: '记录根因', en: 'record the root cause' },
-  assign: { roles: ['incident-commander', 'scribe'], zh: '指派他人角色', en: 'assign roles to others' },
-};
-
 async function holds(app: App, incident: IncidentRow, actor: string, roles: Role[]): Promise<boolean> {
   return (await rolesOf(app.db, incident.id)).some((r) => r.person === actor && roles.includes(r.role));
 }
 
-async function requireGate(app: App, incident: IncidentRow, actor: Actor, gate: keyof typeof GATES): Promise<void> {
-  const g = GATES[gate]!;
-  if (await holds(app, incident, actor.id, g.roles)) return;
-  const who = g.roles.map((r) => roleLabel(r, actor.lang)).join(t(actor.lang, '或', ' or '));
-  await appendAudit(app.db, { actor: actor.id, action: `incident.${gate}`, target: incident.id, outcome: 'denied' });
-  throw new WarroomError('forbidden', t(actor.lang, `只有${who}可以${g.zh}（${incident.id}）。`, `Only the ${who} can ${g.en} (${incident.id}).`), {
-    status: 403,
-    hint: t(actor.lang, '故障指挥可用 `/incident role <角色> <人>` 指派角色。', 'The incident commander can assign roles with `/incident role <role> <person>`.'),
-  });
+/** The policy's word on an act; a refusal is audited and thrown (bot/incidents/permissions.ts). */
+async function requireAct(app: App, incident: IncidentRow, actor: Actor, action: Extract<PermissionRequest, { kind: 'act' }>['action']): Promise<void> {
+  await authorize(app, actor, { kind: 'act', action }, { system: incident.system, incident: incident.id });
 }
 
 function ensureOpen(incident: IncidentRow, lang: Lang): void {
@@ -139,10 +126,9 @@ export async function assignRole(deps: IncidentDeps, incidentId: string, actor: 
   ensureOpen(incident, actor.lang);
   const roles = await rolesOf(app.db, incident.id);
   const current = roles.find((r) => r.role === role);
-  // Anyone may take a vacant role for themselves; giving a role to someone else, or taking one
-  // that is held, is for the commander (or scribe).
-  const selfTakingVacant = person.id === actor.id && !current;
-  if (!selfTakingVacant) await requireGate(app, incident, actor, 'assign');
+  // The policy says who may take which role for themselves, and who gives roles to others (the
+  // commander); a role someone else holds moves only through the commander or the takeover grant.
+  await authorize(app, actor, { kind: 'role', role, forSelf: person.id === actor.id, heldBy: current?.person ?? null }, { system: incident.system, incident: incident.id });
   if (current?.person === person.id) return { lang: actor.lang, text: t(actor.lang, `${person.name ?? person.id} 已经是${roleLabel(role, actor.lang)}。`, `${person.name ?? person.id} is already the ${roleLabel(role, actor.lang)}.`) };
   const now = app.clock();
   await setRole(app.db, incident.id, role, person.id, actor.id, now);
@@ -159,7 +145,7 @@ export async function changeStatus(deps: IncidentDeps, incidentId: string, actor
   if (status === 'resolved') return resolveIncident(deps, incidentId, actor, undefined);
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
-  await requireGate(app, incident, actor, 'status');
+  await requireAct(app, incident, actor, 'status');
   if (incident.status === status) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是「${statusLabel(status, actor.lang)}」。`, `${incident.id} is already ${statusLabel(status, actor.lang)}.`) };
   if (STATUSES.indexOf(status) < STATUSES.indexOf(incident.status)) {
     // Going back (a fix that did not hold) is allowed and recorded; stage times keep their first value.
@@ -183,7 +169,7 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
-  await requireGate(app, incident, actor, 'severity');
+  await requireAct(app, incident, actor, 'severity');
   if (incident.severity === severity) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是 ${severityLabel(severity, actor.lang)}。`, `${incident.id} is already ${severityLabel(severity, actor.lang)}.`) };
   const now = app.clock();
   await updateIncident(app.db, incident.id, { severity });
@@ -195,11 +181,11 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
   return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
 
-/** A note, impact, cause or follow-up on the timeline. Notes are open to anyone in the room. */
+/** A note, impact, cause or follow-up on the timeline (the scribe's work; the policy says who else may). */
 export async function recordFact(deps: IncidentDeps, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
-  if (kind === 'cause') await requireGate(app, incident, actor, 'cause');
+  await requireAct(app, incident, actor, kind === 'followup' ? 'note' : kind);
   const now = app.clock();
   if (kind === 'impact') await updateIncident(app.db, incident.id, { impact: text });
   if (kind === 'cause') await updateIncident(app.db, incident.id, { rootCause: text });
@@ -214,7 +200,7 @@ export async function recordFact(deps: IncidentDeps, incidentId: string, actor: 
 export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, actor: Actor, text: string, draftId?: number): Promise<OutgoingMessage> {
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
-  await requireGate(app, incident, actor, 'update');
+  await requireAct(app, incident, actor, 'update');
   const now = app.clock();
   if (draftId !== undefined) {
     const posted = await postDraft(app.db, draftId, actor.id, now);
@@ -241,10 +227,11 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, a
   };
 }
 
-/** Draft an update now for whoever asks (the timer does the same for the communications lead). */
-export async function draftUpdateFor(deps: IncidentDeps, incidentId: string, lang: Lang): Promise<{ draftId: number; message: OutgoingMessage }> {
+/** Draft an update now for whoever asks (the timer does the same for the communications lead; it passes no actor). */
+export async function draftUpdateFor(deps: IncidentDeps, incidentId: string, lang: Lang, actor?: Actor): Promise<{ draftId: number; message: OutgoingMessage }> {
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
+  if (actor) await requireAct(app, incident, actor, 'draft');
   const now = app.clock();
   const facts = await incidentFacts(app.db, incident, now, incidentPolicy(app.config));
   const text = draftStatusUpdate(facts, await systemNameOf(app.db, incident.system), await timelineOf(app.db, incident.id), langOf(incident), app.config.WARROOM_TIMEZONE, now);
@@ -268,7 +255,7 @@ export async function resolveIncident(deps: IncidentDeps, incidentId: string, ac
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
-  await requireGate(app, incident, actor, 'resolve');
+  await requireAct(app, incident, actor, 'resolve');
   const now = app.clock();
   await updateIncident(app.db, incident.id, { status: 'resolved', resolvedAt: now, ...(resolution ? { resolution } : {}) });
   for (const s of ['respond', 'localize', 'recover'] as const) await markStage(app.db, incident.id, s, now);
