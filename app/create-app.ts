@@ -1,5 +1,6 @@
 import { TradingCalendar } from '../core/calendar.js';
 import type { Config } from '../core/config.js';
+import { loadPolicy } from '../core/policy-file.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { runningClock } from '../core/time.js';
 import type { Db } from '../db/db.js';
@@ -19,11 +20,14 @@ export interface CreateAppOptions {
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const calendar = new TradingCalendar({ timeZone: config.WARROOM_TIMEZONE, holidaysFile: config.WARROOM_HOLIDAYS_FILE });
+  // Read before the store opens: a bad policy stops the start with the entry named, nothing half-open.
+  const policy = loadPolicy(config.WARROOM_POLICY_FILE);
   const db = options.db ?? (await openDb(config, options.owner ? { owner: options.owner } : {}));
   const app: App = {
     config,
     db,
     calendar,
+    policy,
     logger,
     tools: createToolRegistry(),
     embedder: createEmbedder(config),

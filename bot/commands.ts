@@ -12,6 +12,8 @@ import { listSystemsTool } from '../tools/oncall/list-systems.js';
 import { oncallTool } from '../tools/oncall/oncall.js';
 import { t, type IncomingMessage, type Lang, type OutgoingMessage } from './messages.js';
 import { parseTradingDays } from '../agents/intents.js';
+import { appendAudit } from '../db/audit.js';
+import { isKnownPerson } from './incidents/permissions.js';
 
 export interface CommandContext {
   app: App;
@@ -141,6 +143,8 @@ export const commands: Command[] = [
         const r = await app.tools.call(noiseRulesTool, {}, toolContext(app, actor));
         return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
       }
+      // Adding or removing a rule changes what everyone's diffs show: people unknown to Warroom only read.
+      if (!(await isKnownPerson(app, actor))) return unknownPersonReply(app, actor, lang, 'noise.rule');
       if (/^(rm|remove|del|delete|删除|移除)$/i.test(first)) {
         if (!second) return usageError(this, lang);
         const r = await app.tools.call(noiseRuleRemoveTool, { id: Number(second) }, toolContext(app, actor));
@@ -153,6 +157,19 @@ export const commands: Command[] = [
     },
   },
 ];
+
+/** The reply to someone not in `people` who tries to change something (audited as denied). */
+async function unknownPersonReply(app: App, actor: string, lang: Lang, action: string): Promise<OutgoingMessage> {
+  await appendAudit(app.db, { actor, action, outcome: 'denied', detail: { reason: 'unknown-person' } });
+  return {
+    lang,
+    text: t(
+      lang,
+      `你（${actor}）不在 Warroom 的人员名单中，只能查询。\n请管理员把你加入人员名单（people，用 \`warroom import\` 导入）。`,
+      `You (${actor}) are not known to Warroom, so you can only read.\nAsk an admin to add you to people (\`warroom import\`).`,
+    ),
+  };
+}
 
 function usageError(cmd: Command, lang: Lang): OutgoingMessage {
   return { lang, text: t(lang, `用法：${cmd.usage.zh}`, `Usage: ${cmd.usage.en}`) };

@@ -31,6 +31,8 @@ export const configSchema = z.object({
   ),
   WARROOM_TIMEZONE: z.preprocess(emptyToUndefined, z.string().default('Asia/Shanghai')),
   WARROOM_HOLIDAYS_FILE: optionalString,
+  /** The role and permission policy (YAML or JSON); unset: the shipped policy/warroom-policy.yaml. */
+  WARROOM_POLICY_FILE: optionalString,
   WARROOM_INGEST_TOKEN: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),

@@ -21,6 +21,7 @@ export const migrationsDir = join(packageRoot, 'db', 'migrations');
 export const demoDataFile = join(packageRoot, 'demo', 'warroom-demo.json');
 export const shippedRunbooksDir = join(packageRoot, 'runbooks');
 export const shippedHolidaysFile = join(packageRoot, 'core', 'holidays-cn.json');
+export const shippedPolicyFile = join(packageRoot, 'policy', 'warroom-policy.yaml');
 
 export function resolveFromCwd(p: string): string {
   return resolve(process.cwd(), p);

@@ -1,6 +1,7 @@
 import type { TradingCalendar } from '../core/calendar.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { WarroomPolicy } from '../core/policy-file.js';
 import type { Db } from '../db/db.js';
 import type { Embedder } from '../knowledge/embedder.js';
 import type { ToolRegistry } from './registry.js';
@@ -19,6 +20,8 @@ export interface App {
   tools: ToolRegistry;
   /** Embeds runbook chunks and queries (offline unless an OpenAI-compatible endpoint is configured). */
   embedder: Embedder;
+  /** Who may do what (WARROOM_POLICY_FILE, or the shipped policy), read and checked at start. */
+  policy: WarroomPolicy;
   /** Now, as the app sees it; tests and replays pin it. */
   clock: () => Date;
   /** Set by `warroom demo`: the clock runs on from the demo story's moment, not the real time (shown to users). */

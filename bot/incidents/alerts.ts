@@ -4,6 +4,7 @@ import { errorMessage, WarroomError } from '../../core/errors.js';
 import { formatShort } from '../../core/time.js';
 import { findSystem, listSystems, matchSystem, type SystemRow } from '../../tools/oncall/systems.js';
 import type { IncidentDeps } from './deps.js';
+import { authorize } from './permissions.js';
 import { detectLang, t, type Lang } from '../messages.js';
 import type { ChatPlatform } from '../platforms/platform.js';
 import { declareIncident } from './declare.js';
@@ -415,6 +416,7 @@ export async function declareFromAlert(deps: IncidentDeps, platform: ChatPlatfor
   const alert = rows[0];
   if (!alert) throw new WarroomError('unknown_alert', t(lang, `没有告警 ${alertId}。`, `No alert ${alertId}.`));
   if (alert.incident_id) return t(lang, `该告警已在故障 ${alert.incident_id} 中处理。`, `This alert is already handled in ${alert.incident_id}.`);
+  await authorize(app, { id: actor, lang }, { kind: 'declare', severity: severityForAlert(alert.severity) }, { system: alert.system });
   const result = await declareIncident(app, { platform, severity: severityForAlert(alert.severity), system: alert.system, title: alert.title, actor, source: 'button', lang, alert: { id: alert.id, startsAt: alert.starts_at } });
   await app.db.query('UPDATE alerts SET incident_id = $2 WHERE id = $1', [alert.id, result.incident.id]);
   return t(lang, `${actor} 根据告警申报了 ${result.incident.id}，故障群 ${result.room?.name ?? '（未建）'}。`, `${actor} declared ${result.incident.id} from the alert; room ${result.room?.name ?? '(none)'}.`);

@@ -6,6 +6,7 @@ import type { IncidentDeps } from './deps.js';
 import { detectLang, t, type Lang, type OutgoingMessage, type Platform } from '../messages.js';
 import type { BotReply, ChatPlatform } from '../platforms/platform.js';
 import { declareIncident } from './declare.js';
+import { authorize } from './permissions.js';
 import {
   assignRole,
   changeSeverity,
@@ -54,23 +55,25 @@ export function incidentHelp(lang: Lang): OutgoingMessage {
   const lines = lang === 'zh'
     ? [
         '/incident declare P1 集中交易 开盘委托大量失败 [--since 09:25] — 申报故障：建群、按角色拉人、发定位卡、状态频道通告；故障起始默认取该系统本轮首条告警，计时与定位窗口由此起算',
-        '/incident role ic|comms|ops|scribe @某人|me — 指派或认领角色（指挥/记录员可指派他人；空缺角色可自己认领）',
-        '/incident status [identified|mitigated] — 查看或推进状态（指挥/记录员/处置负责人）',
-        '/incident severity P0–P3 — 调整级别（仅指挥/记录员）',
-        '/incident update <内容> — 发布通报到本群和状态频道（沟通负责人/指挥/记录员）；/incident draft 起草一份',
-        '/incident note|impact|cause|followup <内容> — 记入时间线（根因：指挥/处置负责人/记录员）',
-        '/incident resolve [处置说明] — 解决并生成复盘草稿（仅指挥/记录员）',
+        '/incident role ic|comms|ops|scribe @某人|me — 指派或认领角色（指挥可指派他人；有资格的人可认领空缺角色，如值班指挥认领指挥；任何已登记人员可认领记录员）',
+        '/incident status [identified|mitigated] — 查看或推进状态（指挥/处置负责人）',
+        '/incident severity P0–P3 — 调整级别（仅指挥）',
+        '/incident update <内容> — 发布通报到本群和状态频道（沟通负责人/指挥）；/incident draft 起草一份',
+        '/incident note|impact|cause|followup <内容> — 记入时间线（记录员的工作；根因：指挥/处置负责人/记录员）',
+        '/incident resolve [处置说明] — 解决并生成复盘草稿（仅指挥）',
+        '谁可以做什么由策略文件决定（WARROOM_POLICY_FILE）；不在人员名单中的人只能查询',
         '/incident timeline · /incident postmortem — 时间线与复盘草稿',
         '在故障群外使用时，在命令中写上故障号，例如 /incident status INC-20261123-001',
       ]
     : [
         '/incident declare P1 jzjy orders failing at the open [--since 09:25] — declare: open a room, invite on-call by role, post the card, announce; the onset defaults to the first alert of the system\'s episode, and timing and the card\'s window count from it',
-        '/incident role ic|comms|ops|scribe @person|me — assign or take a role (commander/scribe assign others; anyone takes a vacant role)',
-        '/incident status [identified|mitigated] — show or move the status (commander, scribe, operations lead)',
-        '/incident severity P0–P3 — change severity (commander or scribe only)',
-        '/incident update <text> — post a status update to the room and status channel (comms lead, commander, scribe); /incident draft drafts one',
-        '/incident note|impact|cause|followup <text> — add to the timeline (cause: commander, operations lead, scribe)',
-        '/incident resolve [resolution] — resolve and draft the postmortem (commander or scribe only)',
+        '/incident role ic|comms|ops|scribe @person|me — assign or take a role (the commander assigns others; a qualified person takes a vacant role, e.g. the on-call commander the commander role; anyone known takes the scribe role)',
+        '/incident status [identified|mitigated] — show or move the status (commander, operations lead)',
+        '/incident severity P0–P3 — change severity (commander only)',
+        '/incident update <text> — post a status update to the room and status channel (comms lead, commander); /incident draft drafts one',
+        '/incident note|impact|cause|followup <text> — add to the timeline (the scribe\'s work; cause: commander, operations lead, scribe)',
+        '/incident resolve [resolution] — resolve and draft the postmortem (commander only)',
+        'Who may do what is the policy file\'s (WARROOM_POLICY_FILE); people not in Warroom\'s people list can only read',
         '/incident timeline · /incident postmortem — the timeline and the postmortem draft',
         'Outside the incident room, name the incident: /incident status INC-20261123-001',
       ];
@@ -159,6 +162,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
       return [reply(incidentHelp(lang), true)];
     case 'declare': {
       const d = await parseDeclare(ctx, rest);
+      await authorize(deps.app, ctx.actor, { kind: 'declare', severity: d.severity }, { system: d.system });
       const declLang = detectLang(d.title) === 'en' && lang === 'en' ? 'en' : lang;
       const result = await declareIncident(deps.app, { platform: ctx.platform, severity: d.severity, system: d.system, title: d.title, actor: ctx.actor.id, source: 'command', lang: declLang, ...(d.onset ? { onset: d.onset } : {}) });
       const i = result.incident;
@@ -202,7 +206,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
     }
     case 'draft': {
       const { incident } = await targetIncident(ctx, rest);
-      return [reply((await draftUpdateFor(deps, incident.id, lang)).message, true)];
+      return [reply((await draftUpdateFor(deps, incident.id, lang, ctx.actor)).message, true)];
     }
     case 'note':
     case 'impact':
@@ -260,7 +264,7 @@ export async function runIncidentAction(ctx: IncidentContext, actionId: string, 
       return confirm(ctx, id!, await changeStatus(deps, id!, actor, status));
     }
     case ACTIONS.draftUpdate:
-      return [reply((await draftUpdateFor(deps, id!, lang)).message, true)];
+      return [reply((await draftUpdateFor(deps, id!, lang, actor)).message, true)];
     case ACTIONS.postUpdate:
       return [{ message: await postStatusUpdate(deps, id!, actor, '', Number(arg)), private: true, replaceOriginal: true }];
     case ACTIONS.editUpdate: {

@@ -8,6 +8,7 @@ import { draftStatusUpdate } from './comms.js';
 import { incidentFacts, incidentPolicy } from './facts.js';
 import { minutesLabel, roleLabel, severityLabel, statusLabel } from '../views/vocabulary.js';
 import { STATUSES, stageReachedBy, type Role, type Severity, type Status } from './policy.js';
+import { authorize, type PermissionRequest } from './permissions.js';
 import { draftPostmortem } from './postmortem.js';
 import {
   addTimeline,
@@ -29,10 +30,10 @@ import {
 import { ACTIONS, incidentCardView, type LocalizationCard } from './views.js';
 
 /**
- * What people do to an incident once it exists. Each flow checks who may do it (on the server,
- * from stored roles, never from the chat text), records it in the audit log before changing
- * anything (so a refused audit write stops the change), then on the timeline, and refreshes the
- * pinned card so the room always shows the current state.
+ * What people do to an incident once it exists. Each flow asks the policy who may do it (on the
+ * server, from stored people, rotas and roles, never from the chat text; bot/incidents/permissions.ts),
+ * records it in the audit log before changing anything (so a refused audit write stops the change),
+ * then on the timeline, and refreshes the pinned card so the room always shows the current state.
  */
 
 export interface Actor {
@@ -41,28 +42,13 @@ export interface Actor {
   lang: Lang;
 }
 
-const GATES: Record<string, { roles: Role[]; zh: string; en: string }> = {
-  severity: { roles: ['incident-commander', 'scribe'], zh: '修改级别', en: 'change the severity' },
-  resolve: { roles: ['incident-commander', 'scribe'], zh: '解决故障', en: 'resolve the incident' },
-  status: { roles: ['incident-commander', 'scribe', 'operations-lead'], zh: '修改状态', en: 'change the status' },
-  update: { roles: ['incident-commander', 'scribe', 'communications-lead'], zh: '发布通报', en: 'post a status update' },
-  cause: { roles: ['incident-commander', 'scribe', 'operations-lead'], zh: '记录根因', en: 'record the root cause' },
-  assign: { roles: ['incident-commander', 'scribe'], zh: '指派他人角色', en: 'assign roles to others' },
-};
-
 async function holds(app: App, incident: IncidentRow, actor: string, roles: Role[]): Promise<boolean> {
   return (await rolesOf(app.db, incident.id)).some((r) => r.person === actor && roles.includes(r.role));
 }
 
-async function requireGate(app: App, incident: IncidentRow, actor: Actor, gate: keyof typeof GATES): Promise<void> {
-  const g = GATES[gate]!;
-  if (await holds(app, incident, actor.id, g.roles)) return;
-  const who = g.roles.map((r) => roleLabel(r, actor.lang)).join(t(actor.lang, '或', ' or '));
-  await appendAudit(app.db, { actor: actor.id, action: `incident.${gate}`, target: incident.id, outcome: 'denied' });
-  throw new WarroomError('forbidden', t(actor.lang, `只有${who}可以${g.zh}（${incident.id}）。`, `Only the ${who} can ${g.en} (${incident.id}).`), {
-    status: 403,
-    hint: t(actor.lang, '故障指挥可用 `/incident role <角色> <人>` 指派角色。', 'The incident commander can assign roles with `/incident role <role> <person>`.'),
-  });
+/** The policy's word on an act; a refusal is audited and thrown (bot/incidents/permissions.ts). */
+async function requireAct(app: App, incident: IncidentRow, actor: Actor, action: Extract<PermissionRequest, { kind: 'act' }>['action']): Promise<void> {
+  await authorize(app, actor, { kind: 'act', action }, { system: incident.system, incident: incident.id });
 }
 
 function ensureOpen(incident: IncidentRow, lang: Lang): void {
@@ -141,10 +127,9 @@ export async function assignRole(deps: IncidentDeps, incidentId: string, actor: 
   ensureOpen(incident, actor.lang);
   const roles = await rolesOf(app.db, incident.id);
   const current = roles.find((r) => r.role === role);
-  // Anyone may take a vacant role for themselves; giving a role to someone else, or taking one
-  // that is held, is for the commander (or scribe).
-  const selfTakingVacant = person.id === actor.id && !current;
-  if (!selfTakingVacant) await requireGate(app, incident, actor, 'assign');
+  // The policy says who may take which role for themselves, and who gives roles to others (the
+  // commander); a role someone else holds moves only through the commander or the takeover grant.
+  await authorize(app, actor, { kind: 'role', role, forSelf: person.id === actor.id, heldBy: current?.person ?? null }, { system: incident.system, incident: incident.id });
   if (current?.person === person.id) return { lang: actor.lang, text: t(actor.lang, `${person.name ?? person.id} 已经是${roleLabel(role, actor.lang)}。`, `${person.name ?? person.id} is already the ${roleLabel(role, actor.lang)}.`) };
   const now = app.clock();
   await appendAudit(app.db, { actor: actor.id, action: 'incident.role', target: incident.id, outcome: 'ok', detail: { role, person: person.id } });
@@ -161,7 +146,7 @@ export async function changeStatus(deps: IncidentDeps, incidentId: string, actor
   if (status === 'resolved') return resolveIncident(deps, incidentId, actor, undefined);
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
-  await requireGate(app, incident, actor, 'status');
+  await requireAct(app, incident, actor, 'status');
   if (incident.status === status) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是「${statusLabel(status, actor.lang)}」。`, `${incident.id} is already ${statusLabel(status, actor.lang)}.`) };
   if (STATUSES.indexOf(status) < STATUSES.indexOf(incident.status)) {
     // Going back (a fix that did not hold) is allowed and recorded; stage times keep their first value.
@@ -185,7 +170,7 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
-  await requireGate(app, incident, actor, 'severity');
+  await requireAct(app, incident, actor, 'severity');
   if (incident.severity === severity) return { lang: actor.lang, text: t(actor.lang, `${incident.id} 已经是 ${severityLabel(severity, actor.lang)}。`, `${incident.id} is already ${severityLabel(severity, actor.lang)}.`) };
   const now = app.clock();
   // Audited first: when the audit log refuses the row, the severity does not change.
@@ -198,12 +183,12 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
   return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
 
-/** A note, impact, cause or follow-up on the timeline. Notes are open to anyone in the room. */
+/** A note, impact, cause or follow-up on the timeline (the scribe's work; the policy says who else may). */
 export async function recordFact(deps: IncidentDeps, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
   const app = deps.app;
   requireWithin(text, 'note', actor.lang);
   const incident = await requireIncident(app.db, incidentId);
-  if (kind === 'cause') await requireGate(app, incident, actor, 'cause');
+  await requireAct(app, incident, actor, kind === 'followup' ? 'note' : kind);
   const now = app.clock();
   if (kind === 'impact') await updateIncident(app.db, incident.id, { impact: text });
   if (kind === 'cause') await updateIncident(app.db, incident.id, { rootCause: text });
@@ -219,7 +204,7 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, a
   const app = deps.app;
   requireWithin(text, 'note', actor.lang, { zh: '通报', en: 'status update' });
   const incident = await requireIncident(app.db, incidentId);
-  await requireGate(app, incident, actor, 'update');
+  await requireAct(app, incident, actor, 'update');
   const now = app.clock();
   // Audited before anything is posted: a refused audit row stops the update.
   await appendAudit(app.db, { actor: actor.id, action: 'incident.update', target: incident.id, outcome: 'ok', detail: { draftId: draftId ?? null } });
@@ -247,10 +232,11 @@ export async function postStatusUpdate(deps: IncidentDeps, incidentId: string, a
   };
 }
 
-/** Draft an update now for whoever asks (the timer does the same for the communications lead). */
-export async function draftUpdateFor(deps: IncidentDeps, incidentId: string, lang: Lang): Promise<{ draftId: number; message: OutgoingMessage }> {
+/** Draft an update now for whoever asks (the timer does the same for the communications lead; it passes no actor). */
+export async function draftUpdateFor(deps: IncidentDeps, incidentId: string, lang: Lang, actor?: Actor): Promise<{ draftId: number; message: OutgoingMessage }> {
   const app = deps.app;
   const incident = await requireIncident(app.db, incidentId);
+  if (actor) await requireAct(app, incident, actor, 'draft');
   const now = app.clock();
   const facts = await incidentFacts(app.db, incident, now, incidentPolicy(app.config));
   const text = draftStatusUpdate(facts, await systemNameOf(app.db, incident.system), await timelineOf(app.db, incident.id), langOf(incident), app.config.WARROOM_TIMEZONE, now);
@@ -275,7 +261,7 @@ export async function resolveIncident(deps: IncidentDeps, incidentId: string, ac
   if (resolution) requireWithin(resolution, 'note', actor.lang, { zh: '处置说明', en: 'resolution' });
   const incident = await requireIncident(app.db, incidentId);
   ensureOpen(incident, actor.lang);
-  await requireGate(app, incident, actor, 'resolve');
+  await requireAct(app, incident, actor, 'resolve');
   const now = app.clock();
   // Audited first: when the audit log refuses the row, the incident stays open.
   await appendAudit(app.db, { actor: actor.id, action: 'incident.resolve', target: incident.id, outcome: 'ok' });

@@ -1,7 +1,8 @@
 import { WarroomError } from '../../core/errors.js';
+import { INCIDENT_ROLES, POLICY_SEVERITIES } from '../../core/policy-file.js';
 
 /** Incident facts that every part of the incident flow shares: severities, statuses, stages, roles, and reading them from what people type. Their words are in bot/views/vocabulary.ts. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export const SEVERITIES = POLICY_SEVERITIES;
 export type Severity = (typeof SEVERITIES)[number];
 
 export const STATUSES = ['investigating', 'identified', 'mitigated', 'resolved'] as const;
@@ -11,7 +12,8 @@ export type Status = (typeof STATUSES)[number];
 export const STAGES = ['respond', 'localize', 'recover'] as const;
 export type Stage = (typeof STAGES)[number];
 
-export const ROLES = ['incident-commander', 'communications-lead', 'operations-lead', 'scribe'] as const;
+/** Who may hold, take or give them is the policy file's `incidents` section (bot/incidents/permissions.ts). */
+export const ROLES = INCIDENT_ROLES;
 export type Role = (typeof ROLES)[number];
 
 const ROLE_ALIASES: Record<string, Role> = {

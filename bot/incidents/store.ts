@@ -302,3 +302,9 @@ export async function oncallAt(db: Queryable, systems: string[], at: Date): Prom
   );
 }
 
+
+/** The systems a system depends on (its upstream), from the CMDB subset. */
+export async function dependenciesOf(db: Queryable, system: string): Promise<string[]> {
+  const rows = await db.query<{ depends_on: string[] }>('SELECT depends_on FROM systems WHERE id = $1', [system]);
+  return rows[0]?.depends_on ?? [];
+}

@@ -135,14 +135,15 @@ describe('incident process (local web chat)', () => {
     expect(renderText((await seen('yangguang', 'status')).at(-1)!.message)).toContain(incidentId);
   });
 
-  it('lets anyone take a vacant role, but only the commander hands out a held one', async () => {
+  it('lets anyone known take the vacant scribe role, but only the commander hands out a held one', async () => {
     const { room } = await declared();
     await send('songkai', room, '/incident role scribe me');
     expect(await lastText('songkai', room)).toMatch(/记录员：songkai/);
     await send('lihua', room, '/incident role comms lihua');
     const refusal = (await seen('lihua', room)).at(-1)!;
     expect(refusal.privateTo).toBe('lihua');
-    expect(renderText(refusal.message)).toMatch(/只有故障指挥或记录员可以指派他人角色/);
+    expect(renderText(refusal.message)).toMatch(/沟通负责人由王芳（wangfang）担任，只有故障指挥可以改派/);
+    expect(renderText(refusal.message)).toMatch(/故障指挥谢平（xieping）可以用 `\/incident role comms <人>` 把角色交给你/);
     // Nobody else saw the refusal.
     expect((await seen('wangfang', room)).some((m) => m.id === refusal.id)).toBe(false);
     await send('xieping', room, '/incident role comms @wangfang');
@@ -157,7 +158,7 @@ describe('incident process (local web chat)', () => {
     await send('lihua', room, '/incident impact 约 3% 委托失败，集中在手机通道');
     await send('lihua', room, '/incident note 连接池等待超时与开盘峰值同时出现');
     await send('lihua', room, '/incident resolve');
-    expect(await lastText('lihua', room)).toMatch(/只有故障指挥或记录员可以解决故障/);
+    expect(await lastText('lihua', room)).toMatch(/只有故障指挥可以解决故障/);
     await send('xieping', room, '/incident timeline');
     const timeline = await lastText('xieping', room);
     expect(timeline).toMatch(/09:40 songkai · 申报 P1 故障：集中交易 — 开盘委托大量失败/);
