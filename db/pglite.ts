@@ -20,6 +20,9 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
     return res.rows;
   };
 
+  // One process owns an embedded store, so a lock held in memory is held for every user of it.
+  const locks = new Set<string>();
+
   return {
     kind: 'pglite',
     description: `pglite ${dataDir ?? '(memory)'}`,
@@ -40,6 +43,16 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
         };
         return fn(q);
       });
+    },
+    async tryLock(name) {
+      if (locks.has(name)) return undefined;
+      locks.add(name);
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        locks.delete(name);
+      };
     },
     async ping() {
       await pg.query('SELECT 1');
