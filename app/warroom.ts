@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { App } from '../tools/services.js';
 import { createBot, type Bot } from '../bot/bot.js';
 import { startIncidentTimers } from '../bot/incidents/timers.js';
+import { resumeDeclarations } from '../bot/incidents/declare.js';
+import { errorMessage } from '../core/errors.js';
 import { incidentPolicy } from '../bot/incidents/facts.js';
 import { incidentService } from '../bot/incidents/service.js';
 import { connectPlatforms, type ConnectedPlatforms } from '../bot/platforms/connect.js';
@@ -48,6 +50,13 @@ export async function startWarroom(app: App, options: { port: number; host?: str
     ...(options.redis ? { redis: options.redis } : {}),
   });
   await platforms.start();
+  // Declarations a crash left half-done (a room without its card, an incident without its room)
+  // are finished now, not only at the first timer pass; in the background, so start is not held up.
+  const resuming = resumeDeclarations(bot)
+    .then((ids) => {
+      if (ids.length) app.logger.info({ incidents: ids }, 'finished declarations left unfinished by an earlier run');
+    })
+    .catch((err: unknown) => app.logger.error({ err: errorMessage(err) }, 'resuming unfinished declarations failed'));
   const timers = options.timers === false ? undefined : startIncidentTimers(bot, app.config.WARROOM_TIMER_SECONDS);
   if (owner) {
     writeServerFile(app.config.WARROOM_HOME, {
@@ -65,6 +74,7 @@ export async function startWarroom(app: App, options: { port: number; host?: str
     async close() {
       if (owner) removeServerFile(app.config.WARROOM_HOME, owner.token);
       timers?.stop();
+      await resuming;
       await platforms.stop();
       await http.close();
     },

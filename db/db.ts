@@ -17,6 +17,13 @@ export interface Db extends Queryable {
   readonly description: string;
   /** Run `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Take a named lock without waiting: a release function, or undefined when another holder has it
+   * (another process, or another caller in this one). PostgreSQL: a session advisory lock on its own
+   * connection, so a process that dies loses it with its connection. PGlite: held in this process
+   * (one process owns an embedded store).
+   */
+  tryLock(name: string): Promise<(() => Promise<void>) | undefined>;
   /** Cheap liveness check. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,9 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
     progressWaiters.clear();
   };
 
+  // One process owns an embedded store, so a lock held in memory is held for every user of it.
+  const locks = new Set<string>();
+
   return {
     kind: 'pglite',
     description: `pglite ${dataDir ?? '(memory)'}`,
@@ -59,6 +62,16 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
           return fn(q);
         })
         .finally(progressed);
+    },
+    async tryLock(name) {
+      if (locks.has(name)) return undefined;
+      locks.add(name);
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        locks.delete(name);
+      };
     },
     async ping() {
       // Alive when it answers, or when a transaction it is busy with completes a statement meanwhile.

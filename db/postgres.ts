@@ -52,6 +52,31 @@ export function createPostgresDb(url: string, options: PostgresDbOptions = {}): 
         client.release();
       }
     },
+    async tryLock(name) {
+      const client = await pool.connect();
+      try {
+        const rows = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [name]);
+        if (!rows.rows[0]?.ok) {
+          client.release();
+          return undefined;
+        }
+      } catch (err) {
+        client.release(err instanceof Error ? err : true);
+        throw err;
+      }
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        try {
+          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+          client.release();
+        } catch (err) {
+          // A broken connection has lost the lock anyway: drop it rather than reuse it.
+          client.release(err instanceof Error ? err : true);
+        }
+      };
+    },
     async ping() {
       await pool.query('SELECT 1');
     },

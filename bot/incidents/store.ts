@@ -308,3 +308,63 @@ export async function dependenciesOf(db: Queryable, system: string): Promise<str
   const rows = await db.query<{ depends_on: string[] }>('SELECT depends_on FROM systems WHERE id = $1', [system]);
   return rows[0]?.depends_on ?? [];
 }
+
+// ---- Declarations as durable steps (migration 009) ----
+
+/** The steps of a declaration after the record itself, each written once it is done. */
+export type DeclareStep = 'localize' | 'room-requested' | 'room' | 'invite' | 'card-requested' | 'card' | 'dm' | 'pin' | 'announce-requested' | 'announce';
+
+export type DeclarationRow = {
+  incident_id: string;
+  platform: Platform | null;
+  room_name: string;
+  room_key: string;
+  members: string[];
+  onset: Date | null;
+  steps: Partial<Record<DeclareStep, Record<string, unknown> & { at: string }>>;
+  attempts: number;
+  last_error: string | null;
+  created_at: Date;
+  done_at: Date | null;
+};
+
+const DECLARATION_COLUMNS = 'incident_id, platform, room_name, room_key, members, onset, steps, attempts, last_error, created_at, done_at';
+
+export async function insertDeclaration(
+  db: Queryable,
+  d: { incidentId: string; platform: Platform | null; roomName: string; roomKey: string; members: string[]; onset: Date | undefined; doneAt: Date | null },
+): Promise<void> {
+  await db.query(
+    'INSERT INTO incident_declarations (incident_id, platform, room_name, room_key, members, onset, done_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [d.incidentId, d.platform, d.roomName, d.roomKey, d.members, d.onset ?? null, d.doneAt],
+  );
+}
+
+export async function getDeclaration(db: Queryable, incidentId: string): Promise<DeclarationRow | undefined> {
+  const rows = await db.query<DeclarationRow>(`SELECT ${DECLARATION_COLUMNS} FROM incident_declarations WHERE incident_id = $1`, [incidentId]);
+  return rows[0];
+}
+
+/** Record a completed step (or a step about to touch the platform, for the `-requested` ones). */
+export async function markDeclareStep(db: Queryable, incidentId: string, step: DeclareStep, data: Record<string, unknown> & { at: string }): Promise<void> {
+  await db.query('UPDATE incident_declarations SET steps = steps || jsonb_build_object($2::text, $3::jsonb) WHERE incident_id = $1', [incidentId, step, JSON.stringify(data)]);
+}
+
+export async function finishDeclaration(db: Queryable, incidentId: string, at: Date, error?: string): Promise<void> {
+  await db.query('UPDATE incident_declarations SET done_at = $2, last_error = COALESCE($3, last_error) WHERE incident_id = $1', [incidentId, at, error ?? null]);
+}
+
+export async function failedDeclareAttempt(db: Queryable, incidentId: string, error: string): Promise<void> {
+  await db.query('UPDATE incident_declarations SET attempts = attempts + 1, last_error = $2 WHERE incident_id = $1', [incidentId, error.slice(0, 2000)]);
+}
+
+/**
+ * Declarations to finish: not done, on a platform (their room is missing, or their card, pin or
+ * announcement), oldest first; resolved incidents are included, their room is still owed.
+ */
+export async function unfinishedDeclarations(db: Queryable, limit = 50): Promise<Array<{ incident_id: string; platform: Platform }>> {
+  return db.query<{ incident_id: string; platform: Platform }>(
+    'SELECT incident_id, platform FROM incident_declarations WHERE done_at IS NULL AND platform IS NOT NULL ORDER BY created_at, incident_id LIMIT $1',
+    [limit],
+  );
+}

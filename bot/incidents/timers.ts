@@ -7,6 +7,7 @@ import { draftUpdateFor } from './flows.js';
 import { addTimeline, claimNudge, langOf, openIncidents, recordMessage, type RoleRow } from './store.js';
 import { nudgeView, personLabel } from './views.js';
 import type { Stage } from './policy.js';
+import { resumeDeclarations } from './declare.js';
 
 /** A role row carries the person's platform ids already. */
 const personOf = (r: RoleRow) => ({ id: r.person, slack: r.slack, wecom: r.wecom });
@@ -14,18 +15,26 @@ const personOf = (r: RoleRow) => ({ id: r.person, slack: r.slack, wecom: r.wecom
 export interface TimerRun {
   nudged: Array<{ incident: string; stage: Stage }>;
   drafted: Array<{ incident: string; draftId: number; to: string | null }>;
+  /** Declarations a crash or a failing chat API had left half-done, finished in this pass. */
+  resumed: string[];
 }
 
 /**
  * One pass of the stage timers and update reminders, as GF's robot does: when a stage overruns
  * its limit the room and the commander are nudged (once per stage), and when a status update is
- * due the communications lead gets a draft to edit and post (once per due time).
+ * due the communications lead gets a draft to edit and post (once per due time). Declarations
+ * left unfinished (no room yet, no card) are finished first.
  */
 export async function runIncidentTimers(deps: IncidentDeps): Promise<TimerRun> {
   const app = deps.app;
   const now = app.clock();
   const policy = incidentPolicy(app.config);
-  const run: TimerRun = { nudged: [], drafted: [] };
+  // First the incidents whose room, card or announcement is missing: the nudges below go to rooms.
+  const resumed = await resumeDeclarations(deps).catch((err: unknown) => {
+    app.logger.error({ err: errorMessage(err) }, 'resuming unfinished declarations failed');
+    return [];
+  });
+  const run: TimerRun = { nudged: [], drafted: [], resumed };
   for (const incident of await openIncidents(app.db)) {
     try {
       const facts = await incidentFacts(app.db, incident, now, policy);

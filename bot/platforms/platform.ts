@@ -26,6 +26,27 @@ export interface CreateRoomSpec {
   topic: string;
   /** Platform user ids to invite at creation. */
   memberIds: string[];
+  /**
+   * A random key (26 lower-case hex characters) fixed before the first attempt and kept across
+   * retries. Where the caller may choose the room's id (WeCom chat ids) it is derived from the key,
+   * so creating again after a crash finds the room made the first time instead of a second one.
+   */
+  key?: string;
+}
+
+/** What identifies a room a declaration may already have made (see `ChatPlatform.findRoom`). */
+export interface FindRoomSpec {
+  /** The name given to `createRoom` (the platform derives its own form of it the same way). */
+  name: string;
+  key?: string;
+  /** Rooms created before this moment (the platform's clock) belong to someone else. */
+  notBefore?: Date;
+}
+
+/** Options of `post`. */
+export interface PostOptions {
+  /** A key `findPosted` can find the message by later, where the platform can search (Slack). */
+  key?: string;
 }
 
 export interface ChatPlatform {
@@ -38,8 +59,20 @@ export interface ChatPlatform {
   /** The platform user id of a Warroom person, if the person has one on this platform. */
   userIdOf(person: { id: string; slack: string | null; wecom: string | null }): string | undefined;
   createRoom(spec: CreateRoomSpec): Promise<RoomRef>;
+  /**
+   * The room an earlier `createRoom` with this name (and key) made, if the bot is in one: how a
+   * resumed declaration avoids making a second room. Absent where `createRoom` itself is idempotent
+   * by the key (WeCom).
+   */
+  findRoom?(spec: FindRoomSpec): Promise<RoomRef | undefined>;
+  /** Bring people into a room; people already in it are left alone (never an error). */
   invite(room: RoomRef, memberIds: string[]): Promise<void>;
-  post(room: RoomRef, message: OutgoingMessage): Promise<MessageRef>;
+  post(room: RoomRef, message: OutgoingMessage, options?: PostOptions): Promise<MessageRef>;
+  /**
+   * A message the bot posted in `room` with this key, among the room's recent messages, where the
+   * platform lets the bot read them back (Slack); absent elsewhere.
+   */
+  findPosted?(room: RoomRef, key: string): Promise<MessageRef | undefined>;
   update(ref: MessageRef, message: OutgoingMessage): Promise<void>;
   /** Pin a message; false where the platform has no pins (WeCom). */
   pin(ref: MessageRef): Promise<boolean>;

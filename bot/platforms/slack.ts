@@ -61,6 +61,9 @@ const EVENT_CLAIM_TTL_MS = 60 * 60_000;
 /** The context property (Bolt's customProperties) carrying the digest of a verified request's signature. */
 const REQUEST_KEY = 'warroomRequestKey';
 
+/** The metadata event type of keyed posts (the incident card), see `findPosted`. */
+const POST_KEY_EVENT = 'warroom_post';
+
 const defaultRetryConfig: webApi.RetryOptions = { retries: 3, factor: 2, minTimeout: 200, maxTimeout: 1000, randomize: true };
 
 /** Slack channel names: lower-case a–z, 0–9, `-` and `_`, at most 80 characters. Other characters are dropped. */
@@ -624,11 +627,13 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
     return true;
   }
 
-  async function postMessage(channel: string, message: OutgoingMessage): Promise<MessageRef> {
+  async function postMessage(channel: string, message: OutgoingMessage, key?: string): Promise<MessageRef> {
     const { text, blocks } = renderBlockKit(message);
+    // A keyed post carries the key as message metadata, so findPosted can tell it apart later.
+    const metadata = key ? { metadata: { event_type: POST_KEY_EVENT, event_payload: { key } } } : {};
     let res;
     try {
-      res = await api('chat.postMessage', () => client.chat.postMessage({ channel, text, blocks, unfurl_links: false }));
+      res = await api('chat.postMessage', () => client.chat.postMessage({ channel, text, blocks, unfurl_links: false, ...metadata }));
     } catch (err) {
       throw apiError('chat.postMessage', err);
     }
@@ -660,9 +665,50 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       return room;
     },
 
+    async findRoom(spec) {
+      const base = slackChannelName(spec.name);
+      const ours = new RegExp(`^${base.replace(/[-_]/g, '\\$&')}(?:-\\d+)?$`);
+      // A minute of slack for clocks that differ between Warroom and Slack.
+      const notBefore = spec.notBefore ? Math.floor(spec.notBefore.getTime() / 1000) - 60 : 0;
+      const found: Array<{ id: string; name: string; created: number }> = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 100; page += 1) {
+        let res;
+        try {
+          res = await api('conversations.list', () =>
+            client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 1000, ...(cursor ? { cursor } : {}) }),
+          );
+        } catch (err) {
+          throw apiError('conversations.list', err);
+        }
+        for (const c of res.channels ?? []) {
+          if (c.id && c.name && c.is_member && ours.test(c.name) && (c.created ?? 0) >= notBefore) found.push({ id: c.id, name: c.name, created: c.created ?? 0 });
+        }
+        cursor = res.response_metadata?.next_cursor || undefined;
+        if (!cursor) break;
+      }
+      // The first one made: a second would only exist if an old Warroom made two.
+      const first = found.sort((a, b) => a.created - b.created || a.name.length - b.name.length)[0];
+      return first ? { platform: 'slack', id: first.id, name: first.name } : undefined;
+    },
+
     invite,
 
-    post: (room, message) => postMessage(room.id, message),
+    post: (room, message, postOptions) => postMessage(room.id, message, postOptions?.key),
+
+    async findPosted(room, key) {
+      const me = await whoAmI().then((i) => i.botId, () => undefined);
+      let res;
+      try {
+        res = await api('conversations.history', () => client.conversations.history({ channel: room.id, limit: 200, include_all_metadata: true }));
+      } catch (err) {
+        throw apiError('conversations.history', err);
+      }
+      const found = res.messages?.find(
+        (m) => m.ts && (!me || m.bot_id === me) && m.metadata?.event_type === POST_KEY_EVENT && (m.metadata.event_payload as { key?: unknown } | undefined)?.key === key,
+      );
+      return found?.ts ? { platform: 'slack', roomId: room.id, id: found.ts } : undefined;
+    },
 
     async update(ref, message) {
       const { text, blocks } = renderBlockKit(message);

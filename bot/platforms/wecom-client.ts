@@ -363,6 +363,8 @@ export class WeComClient {
     const hint = errcode === 40001 && method === 'gettoken' ? 'Check WECOM_SECRET: it must be the secret of the self-built app.' : errcode === 40013 ? 'Check WECOM_CORP_ID.' : undefined;
     return new WarroomError('wecom_api_error', `WeCom ${method} failed: errcode ${errcode} (${this.scrub(errmsg) || 'no errmsg'}).`, {
       status: 502,
+      // The errcode, for callers that handle particular ones (86215: the chat id is taken).
+      cause: { errcode },
       ...(hint ? { hint } : {}),
     });
   }

@@ -378,7 +378,20 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
         );
       }
       const name = clip(spec.name.replace(/\s+/g, ' ').trim() || 'Warroom', CHAT_NAME_MAX_CHARS);
-      const { chatid } = await client.createChat({ name, owner: members[0] as string, userlist: members, chatid: newChatId() });
+      // With a key the chat id is fixed before the first attempt: creating again finds that chat.
+      const wanted = spec.key && /^[0-9a-f]{26}$/.test(spec.key) ? `wrchat${spec.key}` : newChatId();
+      let chatid: string;
+      try {
+        ({ chatid } = await client.createChat({ name, owner: members[0] as string, userlist: members, chatid: wanted }));
+      } catch (err) {
+        if (!spec.key || wecomErrcode(err) !== CHATID_EXISTS) throw err;
+        // Made by an earlier attempt that did not live to record it: bring in whoever is missing.
+        chatid = wanted;
+        knownChats.add(chatid);
+        await client.updateChat({ chatid, add_user_list: members });
+        logger.info({ chatid }, 'wecom chat already existed (an earlier attempt made it); reused');
+        return { platform: 'wecom', id: chatid, name };
+      }
       knownChats.add(chatid);
       const room: RoomRef = { platform: 'wecom', id: chatid, name };
       if (spec.topic.trim()) {
@@ -528,6 +541,14 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 }
 
 /** A chat id WeCom accepts (≤ 32 of [0-9a-zA-Z]) and Warroom recognises after a restart. */
+/** appchat/create's errcode for a chat id that is taken. */
+const CHATID_EXISTS = 86215;
+
+function wecomErrcode(err: unknown): number | undefined {
+  const cause = err instanceof Error ? (err.cause as { errcode?: unknown } | undefined) : undefined;
+  return typeof cause?.errcode === 'number' ? cause.errcode : undefined;
+}
+
 function newChatId(): string {
   return `wrchat${randomBytes(13).toString('hex')}`;
 }

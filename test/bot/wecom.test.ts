@@ -442,6 +442,17 @@ describe('WeCom rooms: createRoom, invite, post, update, topic', () => {
     expect(standin.callsOf('appchat/create').length).toBe(before);
   });
 
+  it('createRoom with a key makes the chat once: creating again (a resumed declaration) finds it and adds who is missing', async () => {
+    const key = '0123456789abcdef0123456789';
+    const before = standin.chats.size;
+    const a = await wecom.platform.createRoom({ name: 'INC-K', topic: '', memberIds: ['zhangsan', 'lisi'], key });
+    const b = await wecom.platform.createRoom({ name: 'INC-K', topic: '', memberIds: ['zhangsan', 'lisi', 'wangwu'], key });
+    expect(a.id).toBe(`wrchat${key}`);
+    expect(b.id).toBe(a.id);
+    expect(standin.chats.size).toBe(before + 1);
+    expect(standin.chats.get(a.id)?.userlist).toEqual(['zhangsan', 'lisi', 'wangwu']);
+  });
+
   it('invite adds members with appchat/update', async () => {
     const room = await wecom.platform.createRoom({ name: 'INC-3', topic: '', memberIds: ['zhangsan', 'lisi'] });
     await wecom.platform.invite(room, ['wangwu', 'lisi']);

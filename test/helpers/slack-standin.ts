@@ -29,6 +29,8 @@ export interface StandinMessage {
   bot_id?: string;
   thread_ts?: string;
   edited?: { user: string; ts: string };
+  /** chat.postMessage's `metadata` ({event_type, event_payload}), returned with include_all_metadata. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface StandinEphemeral {
@@ -56,6 +58,8 @@ export interface StandinChannel {
 export interface SlackStandinOptions {
   /** Delay before each answer, in ms. */
   latencyMs?: number;
+  /** Delay before answering particular methods, in ms (instead of latencyMs), e.g. `{'chat.postMessage': 3000}`. */
+  methodLatencyMs?: Record<string, number>;
   /** The bot token the stand-in accepts (default: a random xoxb- token). */
   token?: string;
 }
@@ -72,6 +76,8 @@ export interface SlackStandin {
   callsOf(method: string): SlackStandinCall[];
   /** Answer the next call of `method` with HTTP 429 and `Retry-After: retryAfterSeconds`. */
   rateLimitNext(method: string, retryAfterSeconds: number): void;
+  /** Slow down (or, with 0, speed up again) one method from now on. */
+  setLatency(method: string, ms: number): void;
   /** Answer the next call of `method` with `{ok:false, error}`. */
   failNext(method: string, error: string): void;
   /** A channel that exists before the test (the bot is a member unless `botMember` is false). */
@@ -125,6 +131,7 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
   const channels = new Map<string, StandinChannel>();
   const rateLimits = new Map<string, number[]>();
   const failures = new Map<string, string[]>();
+  const methodLatency = new Map<string, number>(Object.entries(options.methodLatencyMs ?? {}));
   let idCounter = 0;
   let tsCounter = 0;
 
@@ -198,6 +205,11 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
     };
   }
 
+  /** conversations.history leaves metadata out unless asked for it (include_all_metadata). */
+  function historyJson(m: StandinMessage, withMetadata: boolean): Record<string, unknown> {
+    return { ...messageJson(m), ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}) };
+  }
+
   function messageContent(body: Record<string, unknown>): { text: string; blocks?: unknown[] } | string {
     const text = str(body.text) ?? '';
     const blocks = body.blocks;
@@ -249,6 +261,19 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
       return c ? { ok: true, channel: channelJson(c) } : fail('channel_not_found');
     },
 
+    'conversations.list': (body) => {
+      // Paged like Slack: `cursor` is where the previous page stopped, `limit` at most 1000.
+      const types = new Set((str(body.types) ?? 'public_channel').split(',').map((x) => x.trim()));
+      const excludeArchived = truthy(body.exclude_archived);
+      void excludeArchived; // nothing is archived here
+      const limit = Math.max(1, Math.min(Number(str(body.limit) ?? 100) || 100, 1000));
+      const start = Number(Buffer.from(str(body.cursor) ?? '', 'base64').toString('utf8').replace(/^offset:/, '')) || 0;
+      const all = [...channels.values()].filter((c) => !c.isIm && (types.has('public_channel') || types.has('private_channel')));
+      const page = all.slice(start, start + limit);
+      const next = start + limit < all.length ? Buffer.from(`offset:${start + limit}`).toString('base64') : '';
+      return { ok: true, channels: page.map(channelJson), response_metadata: { next_cursor: next } };
+    },
+
     'conversations.history': (body) => {
       const c = channels.get(str(body.channel) ?? '');
       if (!c) return fail('channel_not_found');
@@ -263,7 +288,8 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
         .filter((m) => (latest === undefined ? true : inclusive ? cmp(m.ts, latest) <= 0 : cmp(m.ts, latest) < 0))
         .filter((m) => (oldest === undefined ? true : inclusive ? cmp(m.ts, oldest) >= 0 : cmp(m.ts, oldest) > 0))
         .sort((a, b) => cmp(b.ts, a.ts));
-      return { ok: true, messages: matching.slice(0, limit).map(messageJson), has_more: matching.length > limit, pin_count: c.pins.length };
+      const withMetadata = truthy(body.include_all_metadata);
+      return { ok: true, messages: matching.slice(0, limit).map((m) => historyJson(m, withMetadata)), has_more: matching.length > limit, pin_count: c.pins.length };
     },
 
     'chat.postMessage': (body) => {
@@ -274,7 +300,8 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
       if (typeof content === 'string') return fail(content);
       const threadTs = str(body.thread_ts);
       if (threadTs && !c.messages.some((m) => m.ts === threadTs)) return fail('thread_not_found');
-      const m: StandinMessage = { ts: nextTs(), channel: c.id, ...content, user: botUserId, bot_id: botId, ...(threadTs ? { thread_ts: threadTs } : {}) };
+      const metadata = typeof body.metadata === 'object' && body.metadata !== null ? (body.metadata as Record<string, unknown>) : undefined;
+      const m: StandinMessage = { ts: nextTs(), channel: c.id, ...content, user: botUserId, bot_id: botId, ...(threadTs ? { thread_ts: threadTs } : {}), ...(metadata ? { metadata } : {}) };
       c.messages.push(m);
       return { ok: true, channel: c.id, ts: m.ts, message: messageJson(m) };
     },
@@ -338,7 +365,8 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
     const { token: _omitted, ...recorded } = body;
     const call: SlackStandinCall = { method, body: recorded, at: Date.now(), status: 200 };
     calls.push(call);
-    if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+    const latency = methodLatency.get(method) ?? options.latencyMs;
+    if (latency) await new Promise((r) => setTimeout(r, latency));
 
     const limited = rateLimits.get(method);
     if (limited?.length) {
@@ -390,6 +418,9 @@ export async function startSlackStandin(options: SlackStandinOptions = {}): Prom
     callsOf: (method) => calls.filter((c) => c.method === method),
     rateLimitNext(method, retryAfterSeconds) {
       rateLimits.set(method, [...(rateLimits.get(method) ?? []), retryAfterSeconds]);
+    },
+    setLatency(method, ms) {
+      methodLatency.set(method, ms);
     },
     failNext(method, error) {
       failures.set(method, [...(failures.get(method) ?? []), error]);

@@ -85,6 +85,17 @@ export function createLocalPlatform(bot: Bot, db: LocalStore, events: LocalChatE
       throw new Error(`local chat: no free room id for "${spec.name}"`);
     },
 
+    async findRoom(spec): Promise<RoomRef | undefined> {
+      // Rooms live in the same database as the incidents: the first room made under this name.
+      const base = roomSlug(spec.name);
+      for (let n = 1; n <= 1000; n++) {
+        const room = await db.getRoom(n === 1 ? base : `${base}-${n}`);
+        if (!room) return undefined;
+        if (room.kind === 'incident' && room.name === spec.name) return { platform: 'local', id: room.id, name: spec.name };
+      }
+      return undefined;
+    },
+
     async invite(room: RoomRef, memberIds: string[]): Promise<void> {
       const r = await db.requireRoom(room.id);
       await db.addMembers(r.id, memberIds);
