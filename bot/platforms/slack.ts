@@ -473,6 +473,8 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
         {
           method: 'POST',
           path: '/slack/events',
+          // Slack's own format (form or JSON) and signature, checked by Bolt's receiver.
+          screen: 'signed',
           async handler({ req, res }: { req: IncomingMessage; res: ServerResponse }) {
             try {
               await boltApp();
