@@ -321,16 +321,16 @@ export function localChatRoutes(
     }),
 
     route('GET', '/chat/api/rooms', async (ctx) => {
-      refuseUserField(query(ctx), 'query');
       const { user } = await sessionPerson(ctx);
+      refuseUserField(query(ctx), 'query');
       await db.ensureDefaults();
       await db.ensureDm(user.id);
       sendJson(ctx.res, 200, { user: { id: user.id, name: user.name }, statusRoomId, rooms: await db.listRooms(user) });
     }),
 
     route('GET', '/chat/api/messages', async (ctx) => {
-      const q = parse(messagesQuery, query(ctx), 'query');
       const { user } = await sessionPerson(ctx);
+      const q = parse(messagesQuery, query(ctx), 'query');
       if (q.room === `dm-${user.id}`) await db.ensureDm(user.id);
       const room = await db.requireVisibleRoom(q.room, user);
       const [members, messages] = [await db.members(room.id), await db.listMessages(room.id, user, q.after === undefined ? undefined : Number(q.after))];
@@ -342,8 +342,8 @@ export function localChatRoutes(
     }),
 
     route('GET', '/chat/api/stream', async (ctx) => {
-      refuseUserField(query(ctx), 'query');
       const { user, session } = await sessionPerson(ctx);
+      refuseUserField(query(ctx), 'query');
       await openStream(ctx.req, ctx.res, user, session);
     }),
 
