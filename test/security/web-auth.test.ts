@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
+import { parsePublicHosts, sameOrigin, servedHosts } from '../../core/hosts.js';
 import { packageRoot } from '../../core/paths.js';
 import type { App } from '../../tools/services.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
@@ -234,5 +235,25 @@ describe('warroom start on every interface', () => {
     expect(r.stderr).toContain('web chat');
     expect(r.stderr).toContain('WARROOM_INGEST_TOKEN');
     expect(r.stderr).toContain('WARROOM_ALLOW_REMOTE=1');
+  });
+});
+
+describe('served hosts and same origin (core/hosts.ts)', () => {
+  it('serves loopback names on the listening port, WARROOM_PUBLIC_HOSTS entries, and nothing else', () => {
+    const hosts = servedHosts({ bindHost: '127.0.0.1', port: 3000, publicHosts: parsePublicHosts('warroom.example.com, ops.example.com:8443') });
+    for (const ok of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000', 'LOCALHOST:3000', 'warroom.example.com', 'warroom.example.com:443', 'ops.example.com:8443']) expect(hosts.allows(ok), ok).toBe(true);
+    for (const no of [undefined, '', 'rebind.evil.example', 'rebind.evil.example:3000', 'localhost:3001', 'localhost', 'ops.example.com', 'warroom.example.com.evil.example', '127.0.0.1:3000@evil']) expect(hosts.allows(no), String(no)).toBe(false);
+    expect(hosts.beyondLoopback).toBe(true);
+    expect(servedHosts({ bindHost: '127.0.0.1', port: 3000, publicHosts: [] }).beyondLoopback).toBe(false);
+    expect(servedHosts({ bindHost: '0.0.0.0', port: 3000, publicHosts: [] }).beyondLoopback).toBe(true);
+    expect(() => parsePublicHosts('http://x.example/')).toThrow(/not a host name/);
+  });
+
+  it('matches an Origin only to the same host and port', () => {
+    expect(sameOrigin('http://127.0.0.1:3000', '127.0.0.1:3000')).toBe(true);
+    expect(sameOrigin('https://warroom.example.com', 'warroom.example.com')).toBe(true);
+    expect(sameOrigin('http://127.0.0.1:8081', '127.0.0.1:3000')).toBe(false);
+    expect(sameOrigin('http://localhost:3000', '127.0.0.1:3000')).toBe(false);
+    expect(sameOrigin('null', '127.0.0.1:3000')).toBe(false);
   });
 });
