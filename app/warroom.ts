@@ -8,6 +8,8 @@ import { incidentPolicy } from '../bot/incidents/facts.js';
 import { incidentService } from '../bot/incidents/service.js';
 import { connectPlatforms, type ConnectedPlatforms } from '../bot/platforms/connect.js';
 import { thisProcess } from '../db/store-lock.js';
+import { WarroomError } from '../core/errors.js';
+import { isLoopbackAddress, isWildcardAddress, urlHost } from '../core/hosts.js';
 import { startHttpServer } from '../server/http.js';
 import { alertRoutes } from '../server/routes/alerts.js';
 import { ingestRoutes } from '../server/routes/ingest.js';
@@ -18,11 +20,50 @@ export interface RunningWarroom {
   bot: Bot;
   platforms: ConnectedPlatforms;
   port: number;
+  /** The server's base URL as this machine reaches it, e.g. http://127.0.0.1:3000. */
+  baseUrl: string;
+  /** A new one-time sign-in link for the web chat (undefined when the web chat is off). */
+  signInLink: ((as?: string) => Promise<{ url: string; expiresAt: Date }>) | undefined;
   close(): Promise<void>;
 }
 
 /** Runs a forwarded CLI command inside this process against its app (the CLI provides it). */
 export type CliRunner = (app: App, request: CliRequest) => Promise<CliResult>;
+
+export interface StartOptions {
+  port: number;
+  host?: string;
+  redis?: Redis;
+  timers?: boolean;
+  /** Listen beyond loopback even with the web chat on or open webhooks (also WARROOM_ALLOW_REMOTE=1). */
+  allowRemote?: boolean;
+  /** With the embedded store: serve POST /internal/cli with this runner and write server.json. */
+  cli?: CliRunner;
+}
+
+/**
+ * Refuse to listen beyond loopback when that would put the web chat or token-less webhooks on the
+ * network, unless told so explicitly; the error says why and what to set. Even when told so, the
+ * webhooks without WARROOM_INGEST_TOKEN stay refused beyond loopback (server/routes/ingest.ts).
+ */
+export function checkExposure(app: App, options: { host: string; webChat: boolean; allowRemote?: boolean }): void {
+  const { host, webChat } = options;
+  if (isLoopbackAddress(host)) return;
+  if (options.allowRemote || app.config.WARROOM_ALLOW_REMOTE) return;
+  const openWebhooks = !app.config.WARROOM_INGEST_TOKEN;
+  if (!webChat && !openWebhooks) return;
+  const reasons = [
+    ...(webChat ? ['the web chat (/chat) would be reachable from other machines'] : []),
+    ...(openWebhooks ? ['WARROOM_INGEST_TOKEN is not set, so the webhooks (/api/alerts, /api/changes, /api/change-events, /api/snapshots) would have no token'] : []),
+  ];
+  throw new WarroomError('remote_listen_refused', `Refusing to listen on ${host} (beyond loopback): ${reasons.join('; and ')}.`, {
+    hint: [
+      'Either keep WARROOM_HOST=127.0.0.1 (put a reverse proxy in front and list its host name in WARROOM_PUBLIC_HOSTS),',
+      `or ${[...(openWebhooks ? ['set WARROOM_INGEST_TOKEN'] : []), ...(webChat ? ['set WARROOM_WEB_CHAT=off (or configure Slack/WeCom)'] : [])].join(' and ')},`,
+      'or accept it explicitly with WARROOM_ALLOW_REMOTE=1 (or --allow-remote): the web chat then still needs its sign-in link, and webhooks without the token stay refused.',
+    ].join('\n'),
+  });
+}
 
 /**
  * Everything `warroom start` runs: the bot with its chat platforms, the webhooks, health and
@@ -32,15 +73,17 @@ export type CliRunner = (app: App, request: CliRequest) => Promise<CliResult>;
  * given, it also serves POST /internal/cli so that CLI commands started beside it run here, and
  * writes WARROOM_HOME/server.json (port, pid, token; mode 0600) telling them where it is.
  */
-export async function startWarroom(app: App, options: { port: number; host?: string; redis?: Redis; timers?: boolean; cli?: CliRunner }): Promise<RunningWarroom> {
+export async function startWarroom(app: App, options: StartOptions): Promise<RunningWarroom> {
   // A bad stage-limit or update-interval setting stops the start, not the first timer pass.
   incidentPolicy(app.config);
+  const host = options.host ?? '127.0.0.1';
   const bot = createBot(app);
   const platforms = connectPlatforms(bot, app.config, app.logger);
+  checkExposure(app, { host, webChat: platforms.webChat !== undefined, ...(options.allowRemote ? { allowRemote: true } : {}) });
   const owner = app.db.kind === 'pglite' && options.cli ? { token: newServerToken(), run: options.cli } : undefined;
   const http = await startHttpServer(app, {
     port: options.port,
-    ...(options.host ? { host: options.host } : {}),
+    host,
     routes: [
       ...ingestRoutes(),
       ...alertRoutes(incidentService(bot), app.config),
@@ -62,15 +105,25 @@ export async function startWarroom(app: App, options: { port: number; host?: str
     writeServerFile(app.config.WARROOM_HOME, {
       ...thisProcess(),
       port: http.port,
-      connectHost: connectHostFor(options.host ?? '127.0.0.1'),
+      connectHost: connectHostFor(host),
       token: owner.token,
       since: new Date().toISOString(),
     });
   }
+  // On a wildcard address this machine reaches the server over loopback, which is always served.
+  const baseUrl = `http://${isWildcardAddress(host) ? (host.includes(':') ? '[::1]' : '127.0.0.1') : urlHost(host)}:${http.port}`;
+  const webChat = platforms.webChat;
   return {
     bot,
     platforms,
     port: http.port,
+    baseUrl,
+    signInLink: webChat
+      ? async (as) => {
+          const link = await webChat.signInLink(as);
+          return { url: `${baseUrl}${link.path}`, expiresAt: link.expiresAt };
+        }
+      : undefined,
     async close() {
       if (owner) removeServerFile(app.config.WARROOM_HOME, owner.token);
       timers?.stop();

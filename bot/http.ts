@@ -13,7 +13,19 @@ export interface RouteContext {
   /** The raw body, read once (webhook signatures need the exact bytes). */
   body(): Promise<Buffer>;
   json(): Promise<unknown>;
+  /** Where the server listens and whether it is reachable beyond this machine (core/hosts.ts). */
+  server: { port: number; beyondLoopback: boolean };
 }
+
+/**
+ * How the server screens a state-changing request (POST, PUT, DELETE) before its handler runs:
+ * - 'json' (the default): `content-type: application/json` (else 415), and an `Origin` header, when
+ *   present, must be the server's own (else 403): a web page elsewhere cannot post to a webhook.
+ * - 'browser': as 'json', and the `Origin` header is required (the web chat's page always sends it).
+ * - 'signed': neither; the request has its platform's own format and signature, checked by the
+ *   handler (Slack's form bodies, WeCom's XML callbacks).
+ */
+export type RouteScreen = 'json' | 'browser' | 'signed';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -21,6 +33,8 @@ export interface Route {
   /** A body limit of its own (bytes), instead of the server's; `hint` says what to do beyond it. */
   bodyLimit?: { bytes: number; hint: string };
   handler(ctx: RouteContext): Promise<void>;
+  /** See RouteScreen; 'json' when absent. */
+  screen?: RouteScreen;
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {

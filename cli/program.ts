@@ -80,8 +80,9 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('start')
-    .description('run the HTTP server (health, metrics, webhooks, chat platforms) until SIGTERM')
-    .action(async () => startServer());
+    .description('run the HTTP server (health, metrics, webhooks, chat platforms) until SIGTERM; prints a sign-in link for the web chat')
+    .option('--allow-remote', 'listen beyond loopback (WARROOM_HOST) even with the web chat on or webhooks without WARROOM_INGEST_TOKEN')
+    .action(async (opts: { allowRemote?: boolean }) => startServer({ allowRemote: opts.allowRemote === true }));
 
   program
     .command('chat')
@@ -147,7 +148,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--no-shift', 'keep the dates as written (week of 2026-11-23)')
     .option('--real-time', 'answer at the real time instead of the story\'s moment (the story\'s alerts and changes may then be out of range)')
     .option('--as <person>', 'who you are in the chat (a demo person id)', 'songkai')
-    .action(async (opts: { chat?: boolean; serve?: boolean; shift: boolean; realTime?: boolean; as: string }) => {
+    .option('--allow-remote', 'listen beyond loopback (WARROOM_HOST) even with the web chat on or webhooks without WARROOM_INGEST_TOKEN')
+    .action(async (opts: { chat?: boolean; serve?: boolean; shift: boolean; realTime?: boolean; as: string; allowRemote?: boolean }) => {
       // The demo tells one story: Monday morning, alerts firing after the open. Unless asked for real
       // time, the app's clock starts at that moment and runs on, so the answers hold on any day.
       const realClock = configuredClock(loadConfig());
@@ -175,13 +177,20 @@ export function buildProgram(io: CliIo): Command {
             // The web chat runs beside the terminal (same process, same embedded database); CLI
             // commands started meanwhile are forwarded to it.
             const { runForwardedCommand } = await import('./serve.js');
-            const server = await startWarroom(app, { port: app.config.WARROOM_PORT, host: app.config.WARROOM_HOST, cli: runForwardedCommand }).catch((err: unknown) => {
+            const server = await startWarroom(app, { port: app.config.WARROOM_PORT, host: app.config.WARROOM_HOST, cli: runForwardedCommand, ...(opts.allowRemote ? { allowRemote: true } : {}) }).catch((err: unknown) => {
+              // Listening beyond loopback unasked is a refusal, not a busy port: stop and say why.
+              if (err instanceof WarroomError && err.code === 'remote_listen_refused') throw err;
               io.out(`\n(web chat not started: ${errorMessage(err)}; set WARROOM_PORT to a free port to get it)\n`);
               return undefined;
             });
-            const base = server ? `http://${app.config.WARROOM_HOST}:${server.port}` : undefined;
-            if (server && base && server.platforms.names.includes('local')) io.out(`\nWeb chat: ${base}/chat?as=${encodeURIComponent(opts.as)} (incident rooms, cards and buttons)\n`);
-            else if (base) io.out(`\nServing ${base} with ${server!.platforms.names.join(', ')}\n`);
+            const link = await server?.signInLink?.(opts.as);
+            if (server && link) {
+              io.out(
+                `\nWeb chat (incident rooms, cards and buttons) — open this sign-in link in your browser:\n\n` +
+                  `  Web chat: ${link.url}\n\n` +
+                  `It signs that browser in as ${opts.as} (switch person in the page); it works once, until ${formatZoned(link.expiresAt, tz)}. Starting the demo again prints a new one.\n`,
+              );
+            } else if (server) io.out(`\nServing ${server.baseUrl} with ${server.platforms.names.join(', ')}\n`);
             try {
               if (opts.chat) {
                 io.out('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');

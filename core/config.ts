@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WarroomError } from './errors.js';
+import { parsePublicHosts } from './hosts.js';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -25,6 +26,33 @@ export const configSchema = z.object({
   REDIS_URL: optionalUrl(['redis://', 'rediss://']),
   WARROOM_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   WARROOM_HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+  /**
+   * Host names (comma-separated, each `host` or `host:port`) the server answers for besides the
+   * loopback names and WARROOM_HOST: the name a reverse proxy, Slack or WeCom reach it by. Requests
+   * naming any other Host get 421 (DNS rebinding). Any non-loopback entry counts as listening beyond loopback.
+   */
+  WARROOM_PUBLIC_HOSTS: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        try {
+          parsePublicHosts(v);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        }
+      })
+      .optional(),
+  ),
+  /**
+   * Listen beyond loopback (WARROOM_HOST not a loopback address) even with the web chat on or the
+   * webhooks without WARROOM_INGEST_TOKEN; `warroom start --allow-remote` does the same. Webhooks
+   * without the token stay refused beyond loopback all the same.
+   */
+  WARROOM_ALLOW_REMOTE: z.preprocess(
+    (v) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim().toLowerCase()) : v),
+    z.enum(['1', '0', 'true', 'false', 'yes', 'no'], { errorMap: () => ({ message: 'must be 1 or 0' }) }).optional().transform((v) => v === '1' || v === 'true' || v === 'yes'),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

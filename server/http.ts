@@ -7,6 +7,7 @@ import { sendJson, type Route, type RouteContext } from '../bot/http.js';
 
 export { sendJson, type Route, type RouteContext };
 import { redactUrl } from '../core/config.js';
+import { parsePublicHosts, sameOrigin, servedHosts, type ServedHosts } from '../core/hosts.js';
 import { errorMessage, isWarroomError, WarroomError } from '../core/errors.js';
 import { enableDefaultMetrics, httpDuration, httpRequests, metricsRegistry } from '../core/metrics.js';
 import { pingRedis } from '../core/redis.js';
@@ -85,11 +86,51 @@ function healthRoutes(redis: Redis | undefined): Route[] {
   ];
 }
 
+const STATE_CHANGING = new Set(['POST', 'PUT', 'DELETE']);
+
+/**
+ * Why a state-changing request is refused before its handler runs (see RouteScreen in bot/http.ts),
+ * or undefined. A page elsewhere can send a `text/plain` or form body without asking (a "simple"
+ * request, `mode: 'no-cors'`), but never with `content-type: application/json`, and the browser
+ * always names the page's origin in `Origin`.
+ */
+function screenRequest(route: Route, req: IncomingMessage): { status: number; body: Record<string, unknown> } | undefined {
+  const screen = route.screen ?? 'json';
+  if (screen === 'signed' || !STATE_CHANGING.has(req.method ?? '')) return undefined;
+  const what = `${req.method} ${route.path}`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
+    return {
+      status: 403,
+      body: { error: 'forbidden_origin', message: `${what} refuses requests from another web origin (Origin: ${JSON.stringify(origin.slice(0, 200))}).`, hint: 'Only Warroom\'s own pages may send this; servers and scripts send no Origin header.' },
+    };
+  }
+  if (origin === undefined && screen === 'browser') {
+    return {
+      status: 403,
+      body: { error: 'origin_required', message: `${what} needs an Origin header naming this server.`, hint: 'Browsers send it by themselves; the web chat\'s page is the client of this API.' },
+    };
+  }
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    return {
+      status: 415,
+      body: { error: 'unsupported_media_type', message: `${what} takes a JSON body: send "content-type: application/json"${type ? `, not "${type}"` : ' (none was sent)'}.`, expected: 'application/json' },
+    };
+  }
+  return undefined;
+}
+
 /** One HTTP server for health, metrics, webhooks and chat platforms (mounted by later parts). */
 export async function startHttpServer(app: App, options: HttpServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   enableDefaultMetrics();
   const routes = [...healthRoutes(options.redis), ...(options.routes ?? [])];
   const limit = options.maxBodyBytes ?? 5 * 1024 * 1024;
+  const bindHost = options.host ?? '127.0.0.1';
+  const publicHosts = parsePublicHosts(app.config.WARROOM_PUBLIC_HOSTS);
+  // Known once the server listens (port 0 picks one); no request arrives before that.
+  let hosts: ServedHosts | undefined;
+  let listeningPort = 0;
 
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -101,6 +142,15 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       httpDuration.observe({ method: req.method ?? '?', route: routeLabel }, (performance.now() - started) / 1000);
       app.logger.debug({ method: req.method, route: routeLabel, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http');
     });
+    // A Host that is not ours: a DNS-rebinding page, or a proxy whose name is not listed.
+    if (!hosts?.allows(req.headers.host)) {
+      const host = (req.headers.host ?? '').slice(0, 200);
+      return sendJson(res, 421, {
+        error: 'unknown_host',
+        message: host ? `This Warroom does not serve the host "${host}".` : 'The request names no Host.',
+        hint: `It answers for ${hosts?.describe() ?? 'its loopback names'}. Reached through a reverse proxy or by another name, add that name to WARROOM_PUBLIC_HOSTS.`,
+      });
+    }
     if (!route) {
       const allowed = routes.filter((r) => r.path === url.pathname).map((r) => r.method);
       if (allowed.length) {
@@ -109,6 +159,8 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       }
       return sendJson(res, 404, { error: 'not_found', message: `No route for ${req.method} ${url.pathname}.` });
     }
+    const refused = screenRequest(route, req);
+    if (refused) return sendJson(res, refused.status, refused.body);
     // A declared length over the limit is refused before any handler (Bolt's included) reads a byte;
     // the connection closes after the answer, so no client reuses it with the upload half-sent.
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -125,6 +177,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       res,
       url,
       body,
+      server: { port: listeningPort, beyondLoopback: hosts.beyondLoopback },
       async json() {
         const buf = await body();
         let value: unknown;
@@ -149,9 +202,13 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port, bindHost, () => {
+      listeningPort = (server.address() as AddressInfo).port;
+      hosts = servedHosts({ bindHost, port: listeningPort, publicHosts });
+      resolve();
+    });
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = listeningPort;
   return {
     server,
     port,

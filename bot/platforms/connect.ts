@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Route } from '../http.js';
 import { attachPlatform, type Bot } from '../bot.js';
 import type { Platform } from '../messages.js';
-import { createLocalChatPlatform } from './local/index.js';
+import { createLocalChatPlatform, type LocalChat } from './local/index.js';
 import type { PlatformAdapter } from './platform.js';
 import { createSlackPlatform } from './slack.js';
 import { createWeComPlatform } from './wecom.js';
@@ -14,6 +14,8 @@ export interface ConnectedPlatforms {
   adapters: PlatformAdapter[];
   names: Platform[];
   routes: Route[];
+  /** The local web chat, when it is on (it mints the sign-in links). */
+  webChat: LocalChat | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves once every event handed to the bot so far has had its replies delivered (tests, shutdown). */
@@ -34,7 +36,7 @@ function configured(config: Config, names: Array<keyof Config>, platform: string
 }
 
 /** The adapters the configuration names, not yet attached to the bot. */
-function configuredAdapters(bot: Bot, config: Config, logger: Logger): PlatformAdapter[] {
+function configuredAdapters(bot: Bot, config: Config, logger: Logger): { adapters: PlatformAdapter[]; webChat: LocalChat | undefined } {
   const adapters: PlatformAdapter[] = [];
   if (configured(config, ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET'], 'Slack')) {
     adapters.push(
@@ -63,8 +65,9 @@ function configuredAdapters(bot: Bot, config: Config, logger: Logger): PlatformA
     );
   }
   const webChat = config.WARROOM_WEB_CHAT === 'on' || (config.WARROOM_WEB_CHAT === 'auto' && adapters.length === 0);
-  if (webChat) adapters.push(createLocalChatPlatform(bot));
-  return adapters;
+  const local = webChat ? createLocalChatPlatform(bot) : undefined;
+  if (local) adapters.push(local);
+  return { adapters, webChat: local };
 }
 
 /**
@@ -72,10 +75,11 @@ function configuredAdapters(bot: Bot, config: Config, logger: Logger): PlatformA
  * /chat (on when neither is configured, or when WARROOM_WEB_CHAT=on).
  */
 export function connectPlatforms(bot: Bot, config: Config, logger: Logger): ConnectedPlatforms {
-  const adapters = configuredAdapters(bot, config, logger);
+  const { adapters, webChat } = configuredAdapters(bot, config, logger);
   for (const a of adapters) attachPlatform(bot, a.platform);
   return {
     adapters,
+    webChat,
     names: adapters.map((a) => a.platform.name),
     routes: adapters.flatMap((a) => a.routes),
     async start() {

@@ -563,6 +563,8 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
         {
           method: 'POST',
           path: '/slack/events',
+          // Slack's own format (form or JSON) and signature, checked by Bolt's receiver.
+          screen: 'signed',
           async handler({ req, res }: { req: IncomingMessage; res: ServerResponse }) {
             // Bolt refuses stale signatures but not ones from the future; a claim must outlive the whole window.
             const stamp = Number(req.headers['x-slack-request-timestamp']);

@@ -450,7 +450,8 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
 
   const routes: Route[] = [
     { method: 'GET', path: WECOM_CALLBACK_PATH, handler: verifyUrl },
-    { method: 'POST', path: WECOM_CALLBACK_PATH, handler: receive },
+    // WeCom's XML and msg_signature, checked by `receive`.
+    { method: 'POST', path: WECOM_CALLBACK_PATH, handler: receive, screen: 'signed' },
   ];
 
   return {

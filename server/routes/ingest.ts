@@ -67,6 +67,9 @@ const snapshotsRoute: Route = {
 /**
  * With WARROOM_INGEST_TOKEN set, every webhook needs `Authorization: Bearer <token>`; the comparison
  * takes the same time whatever the guess, and the token never appears in a response or a log.
+ * Without it the webhooks are open only while the server is reachable from this machine alone: bound
+ * to loopback and with no public host name (core/hosts.ts); beyond loopback they are refused, even
+ * when `warroom start --allow-remote` let the server listen there.
  */
 export function requireIngestToken(route: Route): Route {
   return {
@@ -80,6 +83,11 @@ export function requireIngestToken(route: Route): Route {
         if (a.length !== b.length || !timingSafeEqual(a, b)) {
           throw new WarroomError('unauthorized', 'Missing or wrong bearer token for this webhook.', { status: 401, hint: 'Send `Authorization: Bearer <WARROOM_INGEST_TOKEN>`.' });
         }
+      } else if (ctx.server.beyondLoopback) {
+        throw new WarroomError('ingest_token_required', `${route.path} is closed: this server is reachable beyond loopback and WARROOM_INGEST_TOKEN is not set.`, {
+          status: 401,
+          hint: 'Set WARROOM_INGEST_TOKEN on the server and send `Authorization: Bearer <token>` (see "Configuration" in README.md).',
+        });
       }
       return route.handler(ctx);
     },

@@ -12,6 +12,7 @@ import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { closeOpenIncidents, declareForTest } from '../helpers/incident.js';
+import { webClients } from '../helpers/web-session.js';
 
 interface Seen {
   id: number;
@@ -37,20 +38,22 @@ describe('incident process (local web chat)', () => {
   let base: string;
   let clock = DEMO_NOW;
 
+  // One signed-in session per person, as one browser each.
+  const as = webClients(() => base, () => warroom.signInLink!());
   const send = async (user: string, roomId: string, text: string) => {
-    const res = await fetch(`${base}/chat/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, room: roomId, text }) });
+    const res = await (await as(user)).post('/chat/api/send', { room: roomId, text });
     expect(res.status).toBe(202);
     await warroom.platforms.settled();
   };
   const press = async (user: string, roomId: string, messageId: number, actionId: string, value: string) => {
-    const res = await fetch(`${base}/chat/api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, room: roomId, messageId, actionId, value }) });
+    const res = await (await as(user)).post('/chat/api/action', { room: roomId, messageId, actionId, value });
     expect(res.status).toBe(202);
     await warroom.platforms.settled();
   };
   const seen = async (user: string, roomId: string): Promise<Seen[]> => {
-    const res = await fetch(`${base}/chat/api/messages?room=${encodeURIComponent(roomId)}&user=${user}`);
+    const res = await (await as(user)).get('/chat/api/messages', { room: roomId });
     expect(res.status).toBe(200);
-    return ((await res.json()) as { messages: Seen[] }).messages;
+    return (res.body as { messages: Seen[] }).messages;
   };
   const lastText = async (user: string, roomId: string) => renderText((await seen(user, roomId)).at(-1)!.message);
   const alert = async (body: unknown) => {

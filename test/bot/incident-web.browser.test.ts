@@ -10,11 +10,12 @@ import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { expectScreenshotAndLocalOnly, hasChromium, launchChromium, requireChromium } from '../helpers/chromium.js';
 import { closeOpenIncidents, declareForTest } from '../helpers/incident.js';
+import { signIn } from '../helpers/web-session.js';
 
 /**
  * The incident flow in the local web chat, as its users see it in a real browser: Debian's
  * `chromium` driven by playwright-core (no browser download), against `startWarroom` with the web
- * chat as its only platform. One browser context per person, each opened with `/chat?as=<person>`.
+ * chat as its only platform. One browser context per person, each signed in with its own link (`as` the person).
  * `scripts/test-all.sh` installs Chromium and sets WARROOM_INTEGRATION=1, so there a missing browser
  * fails; elsewhere the test is skipped with a message. One database, server and browser for the
  * file; each test declares its own incident (09:40, songkai, P1 集中交易), opens its own pages and
@@ -52,7 +53,8 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
     const page = await context.newPage();
     page.on('request', (r) => requests.push(r.url()));
     page.on('pageerror', (err) => pageErrors.push(`${person}: ${err.message}`));
-    await page.goto(`${base}/chat?as=${person}`);
+    // Each person's browser signs in with its own one-time link.
+    await page.goto((await warroom!.signInLink!(person)).url);
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
     expect(await page.locator('[data-testid="person-select"]').inputValue()).toBe(person);
     pages.set(person, page);
@@ -133,7 +135,8 @@ describe.skipIf(!hasChromium)('incident flow in the web chat, in headless Chromi
   /** 09:52: the commander moves the incident to 已定位 (the card's button, by way of the chat API). */
   async function identifiedByCommander(): Promise<void> {
     clock = minutesLater(12);
-    const res = await fetch(`${base}/chat/api/send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'xieping', room: roomId, text: '/incident status identified' }) });
+    const xieping = await signIn(base, () => warroom!.signInLink!(), 'xieping');
+    const res = await xieping.post('/chat/api/send', { room: roomId, text: '/incident status identified' });
     expect(res.status).toBe(202);
     await warroom!.platforms.settled();
     const [row] = await db!.query<{ status: string }>('SELECT status FROM incidents WHERE id = $1', [incidentId]);

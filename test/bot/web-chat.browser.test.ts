@@ -66,9 +66,11 @@ describe.skipIf(!hasChromium)('web chat in headless Chromium', () => {
   const card = (text: string) => page.locator('[data-testid="message"]').filter({ hasText: text });
 
   it('opens as a demo person in their DM with the bot, and answers `help` with the help card', async () => {
-    await page.goto(`${base}/chat?as=songkai`);
+    // Signed in by the one-time link, as `warroom start` prints it; the token leaves the address bar.
+    await page.goto(`${base}${(await chat!.signInLink('songkai')).path}`);
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/chat');
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
-    expect(await page.locator('[data-testid="auth-note"]').textContent()).toContain('local chat — not authenticated');
+    expect(await page.locator('[data-testid="auth-note"]').textContent()).toContain('local chat — signed in');
     expect(await page.locator('[data-testid="person-select"]').inputValue()).toBe('songkai');
     await page.locator('[data-testid="room"][data-room-id="dm-songkai"][data-active="true"]').waitFor();
 

@@ -6,16 +6,24 @@ import type { App } from '../../tools/services.js';
 import { startHttpServer } from '../../server/http.js';
 import { createDemoApp } from '../helpers/app.js';
 import { drivers } from '../helpers/db.js';
+import { signIn, type WebClient } from '../helpers/web-session.js';
 
 type Server = Awaited<ReturnType<typeof startHttpServer>>;
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** One web chat over one app: its HTTP server, and every event the bot was handed. */
+/**
+ * One web chat over one app: its HTTP server, and every event the bot was handed. `get`/`post` send
+ * no session; `getAs`/`postAs` go through a browser-like client signed in (by a sign-in link) and
+ * acting as that person, one session per person.
+ */
 interface Harness {
   chat: LocalChat;
   server: Server;
+  as(person: string): Promise<WebClient>;
   get(path: string, params?: Record<string, string>): Promise<{ status: number; body: Json; headers: Headers; text: string }>;
   post(path: string, body: unknown): Promise<{ status: number; body: Json }>;
+  getAs(person: string, path: string, params?: Record<string, string>): Promise<{ status: number; body: Json; headers: Headers; text: string }>;
+  postAs(person: string, path: string, body: unknown): Promise<{ status: number; body: Json }>;
   close(): Promise<void>;
 }
 
@@ -24,9 +32,18 @@ async function startChat(bot: Bot, options: Parameters<typeof createLocalChatPla
   attachPlatform(bot, chat.platform);
   const server = await startHttpServer(bot.app, { port: 0, routes: chat.routes });
   const base = `http://127.0.0.1:${server.port}`;
+  const clients = new Map<string, Promise<WebClient>>();
+  const as = (person: string): Promise<WebClient> => {
+    let c = clients.get(person);
+    if (!c) clients.set(person, (c = signIn(base, () => chat.signInLink(), person)));
+    return c;
+  };
   return {
     chat,
     server,
+    as,
+    getAs: async (person, path, params) => (await as(person)).get(path, params),
+    postAs: async (person, path, body) => (await as(person)).post(path, body),
     async get(path, params = {}) {
       const res = await fetch(`${base}${path}?${new URLSearchParams(params)}`);
       const text = await res.text();
@@ -54,9 +71,9 @@ async function startChat(bot: Bot, options: Parameters<typeof createLocalChatPla
 }
 
 /** Reads a Server-Sent Events stream: `until` waits for an event matching a predicate. */
-async function openStream(port: number, user: string) {
+async function openStream(port: number, client: WebClient) {
   const abort = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${port}/chat/api/stream?user=${user}`, { signal: abort.signal });
+  const res = await fetch(`http://127.0.0.1:${port}/chat/api/stream`, { signal: abort.signal, headers: { cookie: client.cookie } });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let raw = '';
@@ -132,22 +149,27 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
   });
 
   const messages = async (room: string, user: string, after?: number): Promise<LocalMessage[]> => {
-    const r = await h.get('/chat/api/messages', { room, user, ...(after === undefined ? {} : { after: String(after) }) });
+    const r = await h.getAs(user, '/chat/api/messages', { room, ...(after === undefined ? {} : { after: String(after) }) });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     return r.body.messages as LocalMessage[];
   };
   const send = async (user: string, room: string, text: string) => {
-    const r = await h.post('/chat/api/send', { user, room, text });
+    const r = await h.postAs(user, '/chat/api/send', { room, text });
     expect(r.status, JSON.stringify(r.body)).toBe(202);
     await h.chat.settled();
     return r.body;
   };
 
   it('serves the page, its script and style, with a policy that loads nothing from elsewhere', async () => {
-    const page = await h.get('/chat');
+    // Without a session: a plain page saying how to sign in, with no script.
+    const anonymous = await h.get('/chat');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).toContain('sign-in link');
+    expect(anonymous.text).not.toContain('app.js');
+    const page = await h.getAs('songkai', '/chat');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.text).toContain('local chat — not authenticated');
+    expect(page.text).toContain('local chat — signed in');
     expect(page.text).toContain('data-testid="composer-input"');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(page.text).not.toMatch(/https?:\/\//);
@@ -159,36 +181,37 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
   });
 
   it('shows the app\'s clock in exchange time, and marks the demo\'s story clock as such', async () => {
-    const real = await h.get('/chat/api/clock');
+    const real = await h.getAs('songkai', '/chat/api/clock');
     expect(real.body).toMatchObject({ now: '2026-11-23T09:40:00+08:00', demo: false, label: '11-23 (周一) 09:40 (Asia/Shanghai)' });
     app.demoMoment = app.clock();
     try {
-      const demo = await h.get('/chat/api/clock');
+      const demo = await h.getAs('songkai', '/chat/api/clock');
       expect(demo.body).toMatchObject({ demo: true, label: 'Demo clock · 演示时钟 11-23 (周一) 09:40' });
       expect(demo.body.title).toMatch(/--real-time/);
     } finally {
       delete app.demoMoment;
     }
-    expect((await h.get('/chat')).text).toContain('data-testid="clock"');
+    expect((await h.getAs('songkai', '/chat')).text).toContain('data-testid="clock"');
   });
 
   it('lists the people to act as, with names and roles', async () => {
-    const r = await h.get('/chat/api/people');
+    expect((await h.get('/chat/api/people')).status).toBe(401);
+    const r = await h.getAs('songkai', '/chat/api/people');
     expect(r.body.people).toContainEqual({ id: 'songkai', name: '宋凯', roles: ['operations-lead', 'ops'] });
     expect(r.body.people).toContainEqual(expect.objectContaining({ id: 'zhangwei', roles: expect.arrayContaining(['incident-commander']) }));
   });
 
   it('creates general, status and a DM per person on first use; a DM is only visible to its person', async () => {
-    const r = await h.get('/chat/api/rooms', { user: 'songkai' });
+    const r = await h.getAs('songkai', '/chat/api/rooms');
     expect(r.status).toBe(200);
     const rooms = r.body.rooms as Json[];
     expect(rooms.map((x) => x.id)).toEqual(expect.arrayContaining(['general', 'status', 'dm-songkai']));
     expect(rooms.find((x) => x.id === 'dm-songkai')).toMatchObject({ kind: 'dm', joined: true });
     expect(rooms.find((x) => x.id === 'general')).toMatchObject({ kind: 'channel' });
     expect(h.chat.platform.statusRoom()).toEqual({ platform: 'local', id: 'status', name: 'status' });
-    const other = await h.get('/chat/api/rooms', { user: 'zhangwei' });
+    const other = await h.getAs('zhangwei', '/chat/api/rooms');
     expect((other.body.rooms as Json[]).map((x) => x.id)).not.toContain('dm-songkai');
-    const peek = await h.get('/chat/api/messages', { room: 'dm-songkai', user: 'zhangwei' });
+    const peek = await h.getAs('zhangwei', '/chat/api/messages', { room: 'dm-songkai' });
     expect(peek.status).toBe(404);
   });
 
@@ -236,50 +259,52 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     const others = await messages('general', 'zhangwei');
     expect(others.some((m) => m.message.text === 'for everyone')).toBe(true);
     expect(others.some((m) => m.message.text === 'just for you')).toBe(false);
-    const rooms = (await h.get('/chat/api/rooms', { user: 'zhangwei' })).body.rooms as Json[];
+    const rooms = (await h.getAs('zhangwei', '/chat/api/rooms')).body.rooms as Json[];
     const privateId = asked.find((m) => m.message.text === 'just for you')!.id;
     expect(rooms.find((r) => r.id === 'general')!.lastMessageId).toBeLessThan(privateId + 2);
   });
 
   it('rejects bad requests with 400 naming the field', async () => {
-    const noUser = await h.post('/chat/api/send', { room: 'general', text: 'hi' });
-    expect(noUser.status).toBe(400);
-    expect(noUser.body).toMatchObject({ error: 'invalid_request', fields: ['user'] });
-    expect(noUser.body.message).toContain('"user" is required');
-    const empty = await h.post('/chat/api/send', { user: 'songkai', room: 'general', text: '   ' });
+    // The session says who acts; a body naming a user is refused, not half-believed.
+    const claims = await h.postAs('songkai', '/chat/api/send', { user: 'xieping', room: 'general', text: 'hi' });
+    expect(claims.status).toBe(400);
+    expect(claims.body).toMatchObject({ error: 'invalid_request', fields: ['user'] });
+    expect(claims.body.message).toContain('POST /chat/api/session');
+    const noRoom = await h.postAs('songkai', '/chat/api/send', { text: 'hi' });
+    expect(noRoom.body).toMatchObject({ error: 'invalid_request', fields: ['room'] });
+    expect(noRoom.body.message).toContain('"room" is required');
+    const empty = await h.postAs('songkai', '/chat/api/send', { room: 'general', text: '   ' });
     expect(empty.status).toBe(400);
     expect(empty.body.fields).toEqual(['text']);
-    const wrongType = await h.post('/chat/api/send', { user: 'songkai', room: 7, text: 'x' });
+    const wrongType = await h.postAs('songkai', '/chat/api/send', { room: 7, text: 'x' });
     expect(wrongType.body.message).toContain('"room" must be a string');
-    const notObject = await h.post('/chat/api/send', [1, 2]);
+    const notObject = await h.postAs('songkai', '/chat/api/send', [1, 2]);
     expect(notObject.status).toBe(400);
     expect(notObject.body.message).toContain('must be a JSON object');
-    const badJson = await h.post('/chat/api/send', '{"user":');
+    const badJson = await h.postAs('songkai', '/chat/api/send', '{"room":');
     expect(badJson.status).toBe(400);
     expect(badJson.body.error).toBe('invalid_json');
-    const action = await h.post('/chat/api/action', { user: 'songkai', room: 'general', messageId: 'abc', value: 'v' });
+    const action = await h.postAs('songkai', '/chat/api/action', { room: 'general', messageId: 'abc', value: 'v' });
     expect(action.status).toBe(400);
     expect(action.body.fields).toEqual(expect.arrayContaining(['messageId', 'actionId']));
-    const rooms = await h.get('/chat/api/rooms');
+    const rooms = await h.getAs('songkai', '/chat/api/rooms', { user: 'xieping' });
     expect(rooms.status).toBe(400);
-    expect(rooms.body.message).toContain('"user" is required');
-    const after = await h.get('/chat/api/messages', { user: 'songkai', room: 'general', after: 'abc' });
+    expect(rooms.body.fields).toEqual(['user']);
+    const after = await h.getAs('songkai', '/chat/api/messages', { room: 'general', after: 'abc' });
     expect(after.status).toBe(400);
     expect(after.body.fields).toEqual(['after']);
   });
 
   it('answers 404 with a clear message for an unknown room, person or message', async () => {
-    const room = await h.post('/chat/api/send', { user: 'songkai', room: 'nope', text: 'hi' });
+    const room = await h.postAs('songkai', '/chat/api/send', { room: 'nope', text: 'hi' });
     expect(room.status).toBe(404);
     expect(room.body).toMatchObject({ error: 'not_found' });
     expect(room.body.message).toContain('"nope"');
-    const person = await h.post('/chat/api/send', { user: 'nobody', room: 'general', text: 'hi' });
+    const person = await (await h.as('songkai')).post('/chat/api/session', { person: 'nobody' });
     expect(person.status).toBe(404);
     expect(person.body.message).toContain('No person "nobody"');
-    expect((await h.get('/chat/api/rooms', { user: 'nobody' })).status).toBe(404);
-    expect((await h.get('/chat/api/messages', { user: 'songkai', room: 'nope' })).status).toBe(404);
-    expect((await h.get('/chat/api/stream', { user: 'nobody' })).status).toBe(404);
-    const msg = await h.post('/chat/api/action', { user: 'songkai', room: 'general', messageId: '999999', actionId: 'a', value: '' });
+    expect((await h.getAs('songkai', '/chat/api/messages', { room: 'nope' })).status).toBe(404);
+    const msg = await h.postAs('songkai', '/chat/api/action', { room: 'general', messageId: '999999', actionId: 'a', value: '' });
     expect(msg.status).toBe(404);
     expect(msg.body.message).toContain('999999');
   });
@@ -294,7 +319,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     const again = await p.createRoom({ name: 'INC-20261123-001 集中交易 开盘委托失败', topic: '', memberIds: [] });
     expect(again.id).toBe('inc-20261123-001-2');
 
-    const roomsOf = async (user: string) => (await h.get('/chat/api/rooms', { user })).body.rooms as Json[];
+    const roomsOf = async (user: string) => (await h.getAs(user, '/chat/api/rooms')).body.rooms as Json[];
     expect((await roomsOf('zhangwei')).find((r) => r.id === room.id)).toMatchObject({ kind: 'incident', joined: true, topic: 'P1 集中交易', memberCount: 2 });
     expect((await roomsOf('lihua')).find((r) => r.id === room.id)).toMatchObject({ joined: false }); // listed, to look in
     await p.invite(room, ['lihua']);
@@ -306,7 +331,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     await p.update(ref, { title: 'P1 declared', text: 'edited' });
     expect(await p.pin(ref)).toBe(true);
     expect(await p.setTopic(room, 'P1 集中交易 · commander 张伟')).toBe(true);
-    const got = await h.get('/chat/api/messages', { room: room.id, user: 'lihua' });
+    const got = await h.getAs('lihua', '/chat/api/messages', { room: room.id });
     expect(got.body.room).toMatchObject({ topic: 'P1 集中交易 · commander 张伟', joined: true });
     expect(got.body.room.members.map((m: Json) => m.id)).toEqual(expect.arrayContaining(['zhangwei', 'songkai', 'lihua']));
     expect(got.body.messages.find((m: Json) => String(m.id) === ref.id)).toMatchObject({ pinned: true, message: { text: 'edited' } });
@@ -326,7 +351,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
   it('writing in an incident room joins it', async () => {
     const room = await h.chat.platform.createRoom({ name: 'inc-join', topic: '', memberIds: ['zhangwei'] });
     await send('wangfang', room.id, 'looking');
-    const rooms = (await h.get('/chat/api/rooms', { user: 'wangfang' })).body.rooms as Json[];
+    const rooms = (await h.getAs('wangfang', '/chat/api/rooms')).body.rooms as Json[];
     expect(rooms.find((r) => r.id === room.id)).toMatchObject({ joined: true });
   });
 
@@ -338,7 +363,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     });
     script = (e) => (e.kind === 'action' ? [{ message: { text: `pressed ${e.actionId} ${e.value}` } }] : undefined);
     try {
-      const r = await h.post('/chat/api/action', { user: 'zhangwei', room: 'general', messageId: Number(ref.id), actionId: 'ack', value: 'INC-1' });
+      const r = await h.postAs('zhangwei', '/chat/api/action', { room: 'general', messageId: Number(ref.id), actionId: 'ack', value: 'INC-1' });
       expect(r.status).toBe(202);
       await h.chat.settled();
     } finally {
@@ -357,7 +382,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     // replaceOriginal edits the message the button was on.
     script = (e) => (e.kind === 'action' ? [{ message: { text: 'Acknowledged by 张伟' }, replaceOriginal: true }] : undefined);
     try {
-      await h.post('/chat/api/action', { user: 'zhangwei', room: 'general', messageId: ref.id, actionId: 'ack', value: 'INC-1' });
+      await h.postAs('zhangwei', '/chat/api/action', { room: 'general', messageId: ref.id, actionId: 'ack', value: 'INC-1' });
       await h.chat.settled();
     } finally {
       script = undefined;
@@ -370,8 +395,8 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     const draft = await h.chat.platform.sendDirect('chenjing', { text: 'Draft update', buttons: [{ actionId: 'post', label: 'Post', value: 'INC-1|3' }] });
     script = (e) => (e.kind === 'action' ? [{ message: { text: `posted ${e.value}` }, private: true, replaceOriginal: true }] : undefined);
     try {
-      await h.post('/chat/api/action', { user: 'chenjing', room: draft.roomId, messageId: draft.id, actionId: 'post', value: 'INC-1|3' });
-      await h.post('/chat/api/action', { user: 'songkai', room: 'general', messageId: ref.id, actionId: 'ack', value: 'INC-1' });
+      await h.postAs('chenjing', '/chat/api/action', { room: draft.roomId, messageId: draft.id, actionId: 'post', value: 'INC-1|3' });
+      await h.postAs('songkai', '/chat/api/action', { room: 'general', messageId: ref.id, actionId: 'ack', value: 'INC-1' });
       await h.chat.settled();
     } finally {
       script = undefined;
@@ -388,7 +413,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
       return undefined;
     };
     try {
-      const r = await h.post('/chat/api/send', { user: 'songkai', room: 'general', text: 'explode' });
+      const r = await h.postAs('songkai', '/chat/api/send', { room: 'general', text: 'explode' });
       expect(r.status).toBe(202); // accepted before the bot runs
       await h.chat.settled();
     } finally {
@@ -403,7 +428,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
   });
 
   it('streams small change events over SSE: hello, messages, heartbeats, no private messages of others', async () => {
-    const zw = await openStream(h.server.port, 'zhangwei');
+    const zw = await openStream(h.server.port, await h.as('zhangwei'));
     try {
       expect(zw.res.headers.get('content-type')).toContain('text/event-stream');
       await zw.until((e) => e.event === 'hello' && e.user === 'zhangwei');
@@ -431,7 +456,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
 
   it('keeps rooms and messages across a restart of the platform, and stop() ends the streams', async () => {
     const before = await messages('general', 'songkai');
-    const stream = await openStream(h.server.port, 'songkai');
+    const stream = await openStream(h.server.port, await h.as('songkai'));
     await stream.until((e) => e.event === 'hello');
     await h.close();
     await stream.pump;
@@ -440,7 +465,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`local web chat o
     h = await startChat(bot, { statusRoomId: 'ops-status' });
     const after = await messages('general', 'songkai');
     expect(after).toEqual(before);
-    const rooms = ((await h.get('/chat/api/rooms', { user: 'zhangwei' })).body.rooms as Json[]).map((r) => r.id);
+    const rooms = ((await h.getAs('zhangwei', '/chat/api/rooms')).body.rooms as Json[]).map((r) => r.id);
     expect(rooms).toEqual(expect.arrayContaining(['general', 'status', 'ops-status', 'dm-zhangwei', 'inc-20261123-001']));
     expect(h.chat.platform.statusRoom()?.id).toBe('ops-status');
     await send('songkai', 'dm-songkai', 'help');

@@ -114,7 +114,7 @@ describe('warroom CLI', slow, () => {
     // A Thursday afternoon, when answering at the real time would miss the story's changes.
     const r = await warroom(h, ['demo', '--chat', '--as', 'songkai'], { WARROOM_PORT: '0', WARROOM_CLOCK: '2026-12-03T14:30:00+08:00' }, '集中交易最近3个交易日有哪些变更\n/incident declare P1 集中交易 开盘委托大量失败\n现在什么情况\n');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Web chat: http:\/\/127\.0\.0\.1:\d+\/chat\?as=songkai/);
+    expect(r.stdout).toMatch(/Web chat: http:\/\/127\.0\.0\.1:\d+\/chat\/login\?token=[A-Za-z0-9_-]{43}&as=songkai\n/);
     expect(r.stdout).toMatch(/Demo clock: 11-30 \(Mon\) 09:40/);
     expect(r.stdout).toContain('CAB-20261127-003 集中交易数据库连接池参数调整');
     expect(r.stdout).not.toContain('窗口内没有');

@@ -89,7 +89,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`webhooks on ${dr
     const fleet = await post('/api/snapshots', { snapshots: [snapshot('trd-app-03'), snapshot('trd-app-04')] });
     expect(fleet.body).toMatchObject({ snapshots: { inserted: 1, unchanged: 1 } });
     // What `warroom sense` writes can be posted as it is.
-    const asWritten = await fetch(`http://127.0.0.1:${server.port}/api/snapshots`, { method: 'POST', body: formatSnapshot({ ...snapshot('trd-app-05'), label: 'after' }) });
+    const asWritten = await fetch(`http://127.0.0.1:${server.port}/api/snapshots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: formatSnapshot({ ...snapshot('trd-app-05'), label: 'after' }) });
     expect(asWritten.status).toBe(201);
     const rows = await db.query<{ host: string; label: string; change_id: string; factors: Record<string, unknown[]> }>('SELECT host, label, change_id, factors FROM snapshots ORDER BY host');
     expect(rows.map((r) => [r.host, r.label, r.change_id])).toEqual([

@@ -2,16 +2,19 @@ import type { Bot } from '../../bot.js';
 import type { PlatformAdapter } from '../platform.js';
 import { createLocalChatEvents } from './events.js';
 import { createLocalPlatform } from './platform.js';
-import { localChatRoutes } from './routes.js';
+import { localChatRoutes, signInPath } from './routes.js';
+import { createWebSessions } from './sessions.js';
 import { createLocalStore } from './store.js';
 
 /**
  * The local web chat: a small chat front end at /chat behind the same ChatPlatform interface as Slack
  * and WeCom, so the whole incident flow can be tried in a browser on one machine.
  *
- * There is NO LOGIN. Whoever can reach the page picks any person from `people` and acts as them
- * ("You are: …"). It is meant for trying Warroom on one machine (the server listens on 127.0.0.1 by
- * default); do not expose it to a network where people should not impersonate each other.
+ * Signing in: `warroom start` and `warroom demo` print a one-time link (`signInLink`, sessions.ts);
+ * opening it gives the browser a session cookie. The signed-in operator chooses which person of
+ * `people` the session acts as ("You are: …"; the demo plays several), and every API call acts as
+ * exactly that person: it sees their DMs and private messages and nobody else's. It is meant for
+ * operators on one machine or behind a proxy they control, not as a directory of user accounts.
  *
  * Platform user ids are Warroom person ids. Rooms and messages live in the database (migration
  * 005_local_chat.sql, all SQL in store.ts), so conversations survive a restart. Changes reach open
@@ -36,16 +39,29 @@ export interface LocalChatOptions {
  * otherwise wait for the streams) and the database. `settled()` resolves once every message and
  * action handed to the bot so far has had its replies delivered.
  */
-export type LocalChat = PlatformAdapter;
+export interface LocalChat extends PlatformAdapter {
+  /**
+   * A new one-time sign-in link's path and query (`/chat/login?token=…`), valid for 24 hours; with
+   * `as`, the session starts as that person. Prefix it with the server's base URL.
+   */
+  signInLink(as?: string): Promise<{ path: string; expiresAt: Date }>;
+}
+
+export { signInPath, SESSION_COOKIE } from './routes.js';
 
 export function createLocalChatPlatform(bot: Bot, options: LocalChatOptions = {}): LocalChat {
   const statusRoomId = options.statusRoomId ?? 'status';
   const db = createLocalStore({ db: () => bot.app.db, now: () => bot.app.clock(), statusRoomId });
   const events = createLocalChatEvents(() => bot.app.logger);
   const local = createLocalPlatform(bot, db, events, statusRoomId);
-  const web = localChatRoutes(bot, { db, events, local, statusRoomId, heartbeatMs: options.heartbeatMs ?? 15_000 });
+  const sessions = createWebSessions({ db: () => bot.app.db, now: () => bot.app.clock() });
+  const web = localChatRoutes(bot, { db, sessions, events, local, statusRoomId, heartbeatMs: options.heartbeatMs ?? 15_000 });
   return {
     platform: local.platform,
+    async signInLink(as) {
+      const { token, expiresAt } = await sessions.mintSignInToken();
+      return { path: signInPath(token, as), expiresAt };
+    },
     routes: web.routes,
     async start() {},
     settled: () => local.settled(),

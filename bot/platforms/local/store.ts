@@ -212,7 +212,7 @@ export function createLocalStore(options: { db: () => Db; now: () => Date; statu
     async requireVisibleRoom(roomId, user) {
       const room = await getRoom(roomId);
       if (!room || (room.kind === 'dm' && room.dmOf !== user.id)) {
-        throw notFound(`No local chat room "${roomId}" visible to ${user.id}.`, 'GET /chat/api/rooms?user=… lists the rooms.');
+        throw notFound(`No local chat room "${roomId}" visible to ${user.id}.`, 'GET /chat/api/rooms lists the rooms you can see.');
       }
       return room;
     },

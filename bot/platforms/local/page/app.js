@@ -7,7 +7,10 @@
  *
  * User text is only ever put into the page as text (`textContent`, text nodes), never as markup.
  *
- * Stable `data-testid`s for tests (in index.html and made here): person-select, auth-note, connection
+ * Who acts is the session's person (the cookie set by the sign-in link /chat/login?token=…); the
+ * person picker rebinds the session with POST /chat/api/session, and no request names a user.
+ *
+ * Stable `data-testid`s for tests (in index.html and made here): person-select, auth-note, sign-out, connection
  * (data-state live|connecting|offline), room-list, room (data-room-id, data-kind, data-joined, data-active),
  * unread-dot, room-name, room-topic, room-members, not-joined-note, pinned, messages, message
  * (data-message-id, data-author, data-private, data-pinned), message-title, message-text, message-fields,
@@ -123,6 +126,8 @@
     const res = await fetch(url, init);
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
+    // The session has ended (expired, or signed out elsewhere): /chat says how to sign in again.
+    if (res.status === 401) { window.location.assign('/chat'); throw new Error('Signed out: open a new sign-in link.'); }
     if (!res.ok) throw new Error((data && data.message) || ('HTTP ' + res.status));
     return data;
   }
@@ -165,7 +170,12 @@
     const sel = /** @type {HTMLSelectElement} */ (byId('person'));
     /** @type {Person[]} */
     let people = [];
-    try { people = (await request('GET', '/chat/api/people')).people; } catch (err) { notice('Could not load people: ' + messageOf(err)); return; }
+    /** @type {{ person: Person | null }} */
+    let session;
+    try {
+      session = await request('GET', '/chat/api/session');
+      people = (await request('GET', '/chat/api/people')).people;
+    } catch (err) { notice('Could not load people: ' + messageOf(err)); return; }
     state.people = people;
     for (const p of people) {
       const roles = (p.roles || []).join(', ');
@@ -173,13 +183,31 @@
     }
     if (!people.length) { notice('There are no people in Warroom yet: load the demo (warroom demo) or import people first.'); return; }
     const params = new URLSearchParams(window.location.search);
-    const wanted = [params.get('as'), lsGet(LS_USER)].find((id) => id && people.some((p) => p.id === id));
-    sel.addEventListener('change', () => selectUser(sel.value));
-    await selectUser(wanted || /** @type {Person} */ (people[0]).id, params.get('room'));
+    const bound = session.person ? session.person.id : null;
+    const wanted = [params.get('as'), bound, lsGet(LS_USER)].find((id) => id && people.some((p) => p.id === id));
+    sel.addEventListener('change', () => selectUser(sel.value, null, false));
+    byId('sign-out').addEventListener('click', signOut);
+    const first = wanted || /** @type {Person} */ (people[0]).id;
+    await selectUser(first, params.get('room'), first === bound);
   }
 
-  /** @param {string} userId @param {string | null} [roomHint] */
-  async function selectUser(userId, roomHint) {
+  async function signOut() {
+    try { await request('DELETE', '/chat/api/session', undefined, {}); } catch (err) { /* going to the sign-in page anyway */ }
+    window.location.assign('/chat');
+  }
+
+  /**
+   * Act as a person: the session is rebound on the server first (unless it already is that person).
+   * @param {string} userId @param {string | null} roomHint @param {boolean} bound whether the session already acts as them
+   */
+  async function selectUser(userId, roomHint, bound) {
+    if (!bound && userId !== state.user) {
+      try { await request('POST', '/chat/api/session', undefined, { person: userId }); } catch (err) {
+        notice('Could not switch person: ' + messageOf(err));
+        /** @type {HTMLSelectElement} */ (byId('person')).value = state.user || '';
+        return;
+      }
+    }
     state.user = userId;
     /** @type {HTMLSelectElement} */ (byId('person')).value = userId;
     lsSet(LS_USER, userId);
@@ -205,10 +233,15 @@
   function connect() {
     if (state.es) state.es.close();
     setConn('connecting');
-    const es = new EventSource('/chat/api/stream?user=' + encodeURIComponent(/** @type {string} */ (state.user)));
+    const es = new EventSource('/chat/api/stream');
     state.es = es;
-    es.addEventListener('hello', () => {
+    es.addEventListener('hello', (e) => {
       if (es !== state.es) return;
+      // The session acts as someone else now (switched in another tab): follow it.
+      /** @type {{ user?: string }} */
+      let hello = {};
+      try { hello = JSON.parse(/** @type {MessageEvent} */ (e).data); } catch (err) { hello = {}; }
+      if (hello.user && hello.user !== state.user) { selectUser(hello.user, null, true); return; }
       setConn('live');
       // (Re)connected: catch up on anything missed while the stream was down.
       scheduleRooms();
@@ -258,7 +291,7 @@
     const user = state.user;
     /** @type {{ rooms: RoomListing[] }} */
     let data;
-    try { data = await request('GET', '/chat/api/rooms', { user: /** @type {string} */ (user) }); } catch (err) { notice('Could not load rooms: ' + messageOf(err)); return; }
+    try { data = await request('GET', '/chat/api/rooms'); } catch (err) { notice('Could not load rooms: ' + messageOf(err)); return; }
     if (user !== state.user) return;
     state.rooms = data.rooms;
     if (!state.seen) {
@@ -320,7 +353,7 @@
     const generation = (state.reloads = (state.reloads || 0) + 1);
     /** @type {MessagesAnswer} */
     let data;
-    try { data = await request('GET', '/chat/api/messages', { user: /** @type {string} */ (user), room: /** @type {string} */ (roomId) }); } catch (err) { notice(messageOf(err)); return; }
+    try { data = await request('GET', '/chat/api/messages', { room: /** @type {string} */ (roomId) }); } catch (err) { notice(messageOf(err)); return; }
     if (roomId !== state.roomId || user !== state.user || generation !== state.reloads) return;
     state.messages = new Map();
     state.lastId = 0;
@@ -341,7 +374,7 @@
         if (!roomId) return;
         /** @type {MessagesAnswer} */
         let data;
-        try { data = await request('GET', '/chat/api/messages', { user: /** @type {string} */ (user), room: roomId, after: String(state.lastId) }); } catch (err) { notice(messageOf(err)); return; }
+        try { data = await request('GET', '/chat/api/messages', { room: roomId, after: String(state.lastId) }); } catch (err) { notice(messageOf(err)); return; }
         if (roomId !== state.roomId || user !== state.user) return;
         absorb(data);
         renderMessages(false);
@@ -462,7 +495,7 @@
     const release = () => { if (state.pendingActions.get(m.id) === entry) { state.pendingActions.delete(m.id); renderMessages(false); } };
     setTimeout(release, 30000);
     try {
-      await request('POST', '/chat/api/action', undefined, { user: state.user, room: state.roomId, messageId: m.id, actionId: b.actionId, value: b.value });
+      await request('POST', '/chat/api/action', undefined, { room: state.roomId, messageId: m.id, actionId: b.actionId, value: b.value });
     } catch (err) {
       notice('The button press was not delivered: ' + messageOf(err));
       release();
@@ -477,7 +510,7 @@
     input.value = '';
     autosize();
     try {
-      await request('POST', '/chat/api/send', undefined, { user: state.user, room: state.roomId, text: text });
+      await request('POST', '/chat/api/send', undefined, { room: state.roomId, text: text });
       fetchNew();
     } catch (err) {
       if (!input.value) input.value = text;
