@@ -10,6 +10,7 @@ import { toolContext, type App } from '../../tools/services.js';
 import { defineTool } from '../../tools/tool.js';
 import { createDemoApp, say } from '../helpers/app.js';
 import { createTestPglite, drivers } from '../helpers/db.js';
+import { signIn } from '../helpers/web-session.js';
 import { closeOpenIncidents, declareForTest } from '../helpers/incident.js';
 import { postSigned, slashCommandBody, startSlackStandin, type SlackStandin } from '../helpers/slack-standin.js';
 import { encryptCallback, startWeComStandin, WECOM_SAMPLE, type WeComStandin } from '../helpers/wecom-standin.js';
@@ -36,9 +37,11 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`JSON entry point
   let close: () => Promise<void>;
   let warroom: RunningWarroom;
   let base: string;
+  /** The web chat session of songkai (signed in through the link, as a browser is). */
+  let cookie = '';
   /** Raw JSON text, so escapes such as \u0000 and \ud800 reach the server exactly as an attacker writes them. */
   const post = async (path: string, rawJson: string): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: rawJson });
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base, ...(path.startsWith('/chat/') ? { cookie } : {}) }, body: rawJson });
     const text = await res.text();
     let body: Json = {};
     try {
@@ -54,6 +57,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`JSON entry point
     const app = await createDemoApp(db, { runbooks: false, env: { WARROOM_WEB_CHAT: 'on' } });
     warroom = await startWarroom(app, { port: 0, timers: false });
     base = `http://127.0.0.1:${warroom.port}`;
+    cookie = (await signIn(base, () => warroom.signInLink!('songkai'))).cookie;
   });
   afterAll(async () => {
     await warroom?.close();
@@ -62,7 +66,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`JSON entry point
 
   it('web chat send: NUL in the text is a 400 naming "text", and no message is stored', async () => {
     const [before, incidents] = [await count(db, 'local_messages'), await count(db, 'incidents')];
-    const r = await post('/chat/api/send', '{"user":"songkai","room":"dm-songkai","text":"/incident declare P1 jzjy a\\u0000b"}');
+    const r = await post('/chat/api/send', '{"room":"dm-songkai","text":"/incident declare P1 jzjy a\\u0000b"}');
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_characters');
     expect(r.body.field).toBe('text');
@@ -74,7 +78,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`JSON entry point
 
   it('web chat send: a lone surrogate is a 400 naming "text", and no message is stored', async () => {
     const before = await count(db, 'local_messages');
-    const r = await post('/chat/api/send', '{"user":"songkai","room":"dm-songkai","text":"who is on call for jzjy \\ud800?"}');
+    const r = await post('/chat/api/send', '{"room":"dm-songkai","text":"who is on call for jzjy \\ud800?"}');
     expect(r.status).toBe(400);
     expect(r.body.field).toBe('text');
     expect(r.body.message).toMatch(/lone surrogate \(U\+D800\)/);
