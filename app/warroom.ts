@@ -28,7 +28,7 @@ export interface RunningWarroom {
 }
 
 /** Runs a forwarded CLI command inside this process against its app (the CLI provides it). */
-export type CliRunner = (app: App, request: CliRequest) => Promise<CliResult>;
+export type CliRunner = (app: App, request: CliRequest, server: { baseUrl: string }) => Promise<CliResult>;
 
 export interface StartOptions {
   port: number;
@@ -88,10 +88,12 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
       ...ingestRoutes(),
       ...alertRoutes(incidentService(bot), app.config),
       ...platforms.routes,
-      ...(owner ? internalCliRoutes(owner.token, (req) => owner.run(app, req)) : []),
+      ...(owner ? internalCliRoutes(owner.token, (req) => owner.run(app, req, { baseUrl })) : []),
     ],
     ...(options.redis ? { redis: options.redis } : {}),
   });
+  // On a wildcard address this machine reaches the server over loopback, which is always served.
+  const baseUrl = `http://${isWildcardAddress(host) ? (host.includes(':') ? '[::1]' : '127.0.0.1') : urlHost(host)}:${http.port}`;
   await platforms.start();
   // Declarations a crash left half-done (a room without its card, an incident without its room)
   // are finished now, not only at the first timer pass; in the background, so start is not held up.
@@ -110,8 +112,6 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
       since: new Date().toISOString(),
     });
   }
-  // On a wildcard address this machine reaches the server over loopback, which is always served.
-  const baseUrl = `http://${isWildcardAddress(host) ? (host.includes(':') ? '[::1]' : '127.0.0.1') : urlHost(host)}:${http.port}`;
   const webChat = platforms.webChat;
   return {
     bot,

@@ -10,6 +10,8 @@ import type { App } from '../tools/services.js';
  */
 export interface CliIo {
   readonly where: 'local' | 'server';
+  /** Inside the server: the address this machine reaches it at (for links it prints). */
+  readonly serverBase?: string;
   out(text: string): void;
   err(text: string): void;
   /** stderr is an interactive terminal (progress lines redraw in place). */

@@ -20,6 +20,9 @@ import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption } from './run.js';
 import { startServer } from './start.js';
 import { startWarroom } from '../app/warroom.js';
+import { createWebSessions } from '../bot/platforms/local/sessions.js';
+import { signInPath } from '../bot/platforms/local/index.js';
+import { urlHost } from '../core/hosts.js';
 import { offlineIncidentService } from '../bot/incidents/service.js';
 
 /**
@@ -40,6 +43,7 @@ export const FORWARDED_COMMANDS = new Set([
   'noise add',
   'noise list',
   'noise rm',
+  'chat-link',
 ]);
 
 /** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
@@ -246,5 +250,26 @@ export function buildProgram(io: CliIo): Command {
   registerKnowledgeCommands(program, io);
   registerChangeIntelCommands(program, io);
   registerLocalizeCommand(program, io);
+
+  program
+    .command('chat-link')
+    .description('print a new one-time sign-in link for the web chat (made by the running server when one owns the store)')
+    .option('--as <person>', 'the person (id in people) the browser acts as first; switch in the page')
+    .action(async (opts: { as?: string }) => {
+      await io.withApp(async (app) => {
+        if (app.config.WARROOM_WEB_CHAT === 'off') {
+          throw new WarroomError('web_chat_off', 'The web chat is off (WARROOM_WEB_CHAT=off): there is nothing to sign in to.', { hint: 'Set WARROOM_WEB_CHAT=on (or auto with no Slack/WeCom) and start Warroom again.' });
+        }
+        if (opts.as && !(await app.db.query('SELECT 1 FROM people WHERE id = $1', [opts.as]))[0]) {
+          throw new WarroomError('unknown_person', `No person "${opts.as}" in people.`, { hint: 'Use a person id from `warroom export` (people), or leave out --as and choose in the page.' });
+        }
+        const { token, expiresAt } = await createWebSessions({ db: () => app.db, now: () => app.clock() }).mintSignInToken();
+        const base = io.serverBase ?? `http://${urlHost(app.config.WARROOM_HOST)}:${app.config.WARROOM_PORT}`;
+        io.out(`Web chat sign-in link (works once, until ${formatZoned(expiresAt, app.config.WARROOM_TIMEZONE)}):\n  ${base}${signInPath(token, opts.as)}\n`);
+        if (!io.serverBase) {
+          io.out('No Warroom process serves this store from here: the link works once a Warroom on this store serves its web chat at that address (WARROOM_HOST, WARROOM_PORT).\n');
+        }
+      });
+    });
   return program;
 }

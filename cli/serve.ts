@@ -11,12 +11,13 @@ import { commandLine } from './run.js';
  * owns the embedded store, against its open app: the same command definitions as in a terminal,
  * with the output collected and sent back.
  */
-export async function runForwardedCommand(app: App, request: CliRequest): Promise<CliResult> {
+export async function runForwardedCommand(app: App, request: CliRequest, server?: { baseUrl: string }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   let exitCode = 0;
   const io: CliIo = {
     where: 'server',
+    ...(server ? { serverBase: server.baseUrl } : {}),
     out: (s) => void (stdout += s),
     err: (s) => void (stderr += s),
     errIsTTY: false,

@@ -1,3 +1,4 @@
+import { importJson } from '../../db/import.js';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +40,8 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`stored snapshots
   beforeAll(async () => {
     ({ db, close } = await driver.open());
     app = await createTestApp(db);
+    // Rules are written by people Warroom knows (the policy gives strangers read-only answers).
+    await importJson(db, { people: [{ id: 'songkai', name: '宋凯' }] }, 'test people');
     await db.transaction((tx) => storeSnapshots(tx, [before, after, snap('trd-test-01', { 'os.sysctl': [{ key: 'vm.swappiness', value: '60' }] }, { environment: 'test' }), snap('trd-app-01', { 'os.sysctl': [{ key: 'vm.swappiness', value: '1' }] })]));
   });
   afterAll(async () => close());
@@ -89,7 +92,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`stored snapshots
     expect(zh.text).toContain('临时端口');
     const list = await say(app, 'noise list');
     expect(list.text).toContain('builtin:ephemeral-port');
-    expect(list.text).toMatch(/\d+\. os\.process "python3 \/opt\/jobs\/eod\.py --run-id \*" — 批处理参数每次不同 \(cli:songkai, /);
+    expect(list.text).toMatch(/\d+\. os\.process "python3 \/opt\/jobs\/eod\.py --run-id \*" — 批处理参数每次不同 \(songkai, /);
     const id = /(\d+)\. os\.process/.exec(list.text)![1]!;
     expect((await say(app, `noise rm ${id}`)).text).toContain(`Noise rule ${id} removed`);
     expect((await say(app, 'diff trd-app-03 CAB-20261121-004')).text).toContain('eod.py');
@@ -100,7 +103,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`stored snapshots
     const r = await say(app, 'noise os.process *');
     expect(r.text).toContain('a pattern of only wildcards would hide every change of the factor');
     const rows = await db.query<{ actor: string; outcome: string }>("SELECT actor, outcome FROM audit_log WHERE action = 'tool:noise_rule_add' ORDER BY id");
-    expect(rows[0]).toMatchObject({ actor: 'cli:songkai', outcome: 'success' }); // no people loaded: the platform user
+    expect(rows[0]).toMatchObject({ actor: 'songkai', outcome: 'success' });
   });
 
   it('compares a test host with its production peer, and says what is missing', async () => {

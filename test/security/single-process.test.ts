@@ -126,6 +126,23 @@ describe('one process owns the embedded store (PGlite)', slow, () => {
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/Audit log intact: [1-9]\d* rows/);
 
+    // A lost sign-in link: a new one from the running server, for its own address; it signs a browser in as asked.
+    const link = await warroom(home, ['chat-link', '--as', 'xieping']);
+    expect(link.code, link.stderr).toBe(0);
+    const url = new RegExp(`${base}/chat/login\\?token=[A-Za-z0-9_-]{43}&as=xieping`).exec(link.stdout)?.[0];
+    expect(url, link.stdout).toBeDefined();
+    const signedIn = await fetch(url!, { redirect: 'manual' });
+    expect(signedIn.status).toBe(303);
+    const cookie = /^(warroom_session=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
+    expect(cookie).toBeDefined();
+    const session = await fetch(`${base}/chat/api/rooms`, { headers: { cookie: cookie! } });
+    expect(session.status).toBe(200);
+    expect(((await session.json()) as { user: { id: string } }).user.id).toBe('xieping');
+    expect((await fetch(url!, { redirect: 'manual' })).status).not.toBe(303); // once only
+    const nobody = await warroom(home, ['chat-link', '--as', 'nobody-here']);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toContain('No person "nobody-here"');
+
     // The server file says where the owner is; only its user can read it; the token is never printed.
     const serverFile = join(home, 'server.json');
     expect(existsSync(serverFile)).toBe(true);
