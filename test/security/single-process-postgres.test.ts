@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runProcess, type ProcessResult } from '../helpers/process.js';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths.js';
 import { verifyAuditChain } from '../../db/audit.js';
@@ -30,19 +30,8 @@ await Promise.all(Array.from({ length: 8 }, async (_, w) => {
 await db.close();
 `;
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: packageRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessResult> {
+  return runProcess(process.execPath, args, { cwd: packageRoot, env: { ...process.env, ...env } });
 }
 
 describe.runIf(runPostgres)('several processes on one PostgreSQL', { timeout: 300_000 }, () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runProcess, type ProcessResult } from '../helpers/process.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths.js';
 
@@ -20,19 +21,8 @@ const cli = join(packageRoot, 'cli', 'main.ts');
 const tsx = pathToFileURL(join(packageRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const baseEnv = (home: string): NodeJS.ProcessEnv => ({ ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: '', WARROOM_INGEST_TOKEN: '', WARROOM_HOME: home });
 
-function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = packageRoot): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsx, cli, ...args], { cwd, env: { ...baseEnv(home), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function warroom(home: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = packageRoot): Promise<ProcessResult> {
+  return runProcess(process.execPath, ['--import', tsx, cli, ...args], { cwd, env: { ...baseEnv(home), ...env } });
 }
 
 interface Server {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runProcess } from '../helpers/process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { parsePublicHosts, sameOrigin, servedHosts } from '../../core/hosts.js';
@@ -213,21 +213,9 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`web chat and web
 describe('warroom start on every interface', () => {
   it('refuses WARROOM_HOST=0.0.0.0 with the web chat and no ingest token, saying why and what to set, exit code 2', { timeout: 180_000 }, async () => {
     const home = mkdtempSync(join(tmpdir(), 'warroom-sec-'));
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'cli', 'main.ts'), 'start'], {
-        cwd: packageRoot,
-        env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', WARROOM_HOME: home, WARROOM_PORT: '0', WARROOM_HOST: '0.0.0.0', WARROOM_INGEST_TOKEN: '', WARROOM_ALLOW_REMOTE: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
+    const r = await runProcess(process.execPath, ['--import', 'tsx', join(packageRoot, 'cli', 'main.ts'), 'start'], {
+      cwd: packageRoot,
+      env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', LOG_LEVEL: 'warn', WARROOM_HOME: home, WARROOM_PORT: '0', WARROOM_HOST: '0.0.0.0', WARROOM_INGEST_TOKEN: '', WARROOM_ALLOW_REMOTE: '' },
     });
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stdout).not.toContain('listening');
