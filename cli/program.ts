@@ -192,7 +192,7 @@ export function buildProgram(io: CliIo): Command {
               io.out(
                 `\nWeb chat (incident rooms, cards and buttons) — open this sign-in link in your browser:\n\n` +
                   `  Web chat: ${link.url}\n\n` +
-                  `It signs that browser in as ${opts.as} (switch person in the page); it works once, until ${formatZoned(link.expiresAt, tz)}. Starting the demo again prints a new one.\n`,
+                  `It signs that browser in as ${opts.as} (switch person in the page); it works once, for 24 hours. For another browser or person: \`warroom chat-link --as <person>\` in another terminal.\n`,
               );
             } else if (server) io.out(`\nServing ${server.baseUrl} with ${server.platforms.names.join(', ')}\n`);
             try {
@@ -265,7 +265,7 @@ export function buildProgram(io: CliIo): Command {
         }
         const { token, expiresAt } = await createWebSessions({ db: () => app.db, now: () => app.clock() }).mintSignInToken();
         const base = io.serverBase ?? `http://${urlHost(app.config.WARROOM_HOST)}:${app.config.WARROOM_PORT}`;
-        io.out(`Web chat sign-in link (works once, until ${formatZoned(expiresAt, app.config.WARROOM_TIMEZONE)}):\n  ${base}${signInPath(token, opts.as)}\n`);
+        io.out(`Web chat sign-in link (works once, for 24 hours${app.demoMoment ? '' : `, until ${formatZoned(expiresAt, app.config.WARROOM_TIMEZONE)}`}):\n  ${base}${signInPath(token, opts.as)}\n`);
         if (!io.serverBase) {
           io.out('No Warroom process serves this store from here: the link works once a Warroom on this store serves its web chat at that address (WARROOM_HOST, WARROOM_PORT).\n');
         }

@@ -35,7 +35,7 @@ export async function startServer(options: { allowRemote?: boolean } = {}): Prom
   const link = await http.signInLink?.();
   if (link) {
     // The link is a credential: printed for the operator, never logged.
-    process.stdout.write(`Web chat sign-in link (works once, until ${formatZoned(link.expiresAt, config.WARROOM_TIMEZONE)}; restart for a new one):\n  ${link.url}\n`);
+    process.stdout.write(`Web chat sign-in link (works once, until ${formatZoned(link.expiresAt, config.WARROOM_TIMEZONE)}; \`warroom chat-link\` makes another):\n  ${link.url}\n`);
   }
   if (app.db.kind === 'pglite') process.stdout.write(`Embedded store owned by this process (pid ${process.pid}): CLI commands on WARROOM_HOME are sent here.\n`);
   if (isLoopbackAddress(config.WARROOM_HOST) === false && !config.WARROOM_PUBLIC_HOSTS) {
