@@ -332,7 +332,10 @@ async function actOnAlerts(deps: IncidentDeps, batch: AlertToStore[], systems: S
 
   // The open incident of each system (the one a lookup per alert found first), when any alert may need it.
   const openBySystem = new Map<string, string>();
-  if (stored.some((s, i) => s.kind === 'new' && alertRank(batch[i]!.severity) >= threshold)) {
+  // A repeat of an alert that should have an incident and has none (an earlier delivery failed
+  // after storing it) is acted on like a new one, so the sender's retry heals it.
+  const orphan = (s: StoredAlert, i: number): boolean => s.kind === 'repeat' && !s.row?.incident && alertRank(batch[i]!.severity) >= threshold;
+  if (stored.some((s, i) => (s.kind === 'new' || orphan(s, i)) && alertRank(batch[i]!.severity) >= threshold)) {
     for (const inc of await openIncidents(app.db)) if (!openBySystem.has(inc.system)) openBySystem.set(inc.system, inc.id);
   }
   const links: IncidentLink[] = [];
@@ -348,7 +351,7 @@ async function actOnAlerts(deps: IncidentDeps, batch: AlertToStore[], systems: S
         results[i] = { alert: row?.id ?? '', fingerprint, action: 'cleared', ...incident };
         continue;
       }
-      if (s.kind === 'repeat') {
+      if (s.kind === 'repeat' && !orphan(s, i)) {
         results[i] = { alert: row!.id, fingerprint, action: 'repeat', count: s.count, ...incident };
         continue;
       }

@@ -76,6 +76,35 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`alert batches on
     expect(await count()).toBe(before);
   });
 
+  it("a batch whose declaration failed after its alerts were stored is healed by the sender's retry: an incident, not a silent repeat", async () => {
+    // The incident table refuses inserts for one delivery, as a database failure mid-batch would.
+    await db.exec(
+      "CREATE FUNCTION refuse_incident() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'incidents refused (test)'; END $$; " +
+        'CREATE TRIGGER refuse_incident BEFORE INSERT ON incidents FOR EACH ROW EXECUTE FUNCTION refuse_incident();',
+    );
+    const alert = { system: 'hci', severity: 'critical', title: '超融合集群存储离线（重试）', startsAt: at(-3), fingerprint: 'retry-heals-1' };
+    const before = await incidents();
+    let first: Answer;
+    try {
+      first = await post(base, [alert]);
+    } finally {
+      await db.exec('DROP TRIGGER refuse_incident ON incidents; DROP FUNCTION refuse_incident();');
+    }
+    expect(first.status).toBe(500);
+    expect(await incidents()).toBe(before);
+    expect(await count("fingerprint = 'retry-heals-1' AND incident_id IS NULL")).toBe(1);
+
+    const retry = await post(base, [alert]);
+    expect(retry.status).toBe(202);
+    const healed = retry.body.results![0]!;
+    expect(['declared', 'attached']).toContain(healed.action);
+    expect(healed.incident).toMatch(/^INC-/);
+    expect(await count("fingerprint = 'retry-heals-1' AND incident_id IS NULL")).toBe(0);
+    // From then on it is an ordinary repeat of an alert that has its incident.
+    const third = await post(base, [alert]);
+    expect(third.body.results![0]).toMatchObject({ action: 'repeat', incident: healed.incident });
+  });
+
   it('more alerts than WARROOM_ALERTS_MAX_ITEMS, or a body over WARROOM_ALERTS_MAX_BYTES: 413 saying the limit and to split, nothing stored', async () => {
     const before = await count();
     const r = await post(base, Array.from({ length: 10_001 }, (_, i) => warning(i)));
