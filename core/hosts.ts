@@ -110,3 +110,16 @@ export function sameOrigin(origin: string, host: string | undefined): boolean {
   const originPort = u.port === '' ? defaultPort : Number(u.port);
   return originPort === (h.port ?? defaultPort);
 }
+
+/** Headers a reverse proxy adds: the request came from somewhere else, whatever the socket says. */
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
+/**
+ * Whether a request came from this machine itself: a loopback peer address and no proxy's
+ * forwarding headers. A proxy on this machine that sends `Host: 127.0.0.1` is still a proxy.
+ */
+export function fromThisMachine(request: { remoteAddress: string | undefined; headers: Record<string, string | string[] | undefined> }): boolean {
+  const peer = request.remoteAddress?.replace(/^::ffff:/, '');
+  if (!peer || !isLoopbackAddress(peer)) return false;
+  return !FORWARDING_HEADERS.some((h) => request.headers[h] !== undefined);
+}

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isWarroomError, WarroomError } from '../../core/errors.js';
+import { fromThisMachine } from '../../core/hosts.js';
 import { importJson, type ImportReport } from '../../db/import.js';
 import { storeSnapshots } from '../../tools/change-intel/snapshots-store.js';
 import { parseSnapshotDocument } from '../../tools/change-intel/snapshot.js';
@@ -83,8 +84,10 @@ export function requireIngestToken(route: Route): Route {
         if (a.length !== b.length || !timingSafeEqual(a, b)) {
           throw new WarroomError('unauthorized', 'Missing or wrong bearer token for this webhook.', { status: 401, hint: 'Send `Authorization: Bearer <WARROOM_INGEST_TOKEN>`.' });
         }
-      } else if (ctx.server.beyondLoopback) {
-        throw new WarroomError('ingest_token_required', `${route.path} is closed: this server is reachable beyond loopback and WARROOM_INGEST_TOKEN is not set.`, {
+      } else if (ctx.server.beyondLoopback || !fromThisMachine({ remoteAddress: ctx.req.socket.remoteAddress, headers: ctx.req.headers })) {
+        // Without a token only this machine may post: not another host, and not a reverse proxy in
+        // front (which connects from loopback, but forwards someone else's request).
+        throw new WarroomError('ingest_token_required', `${route.path} is closed: this request did not come from this machine (or the server is reachable beyond loopback) and WARROOM_INGEST_TOKEN is not set.`, {
           status: 401,
           hint: 'Set WARROOM_INGEST_TOKEN on the server and send `Authorization: Bearer <token>` (see "Configuration" in README.md).',
         });

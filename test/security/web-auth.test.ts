@@ -189,6 +189,23 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`web chat and web
     expect((await openSignInLink(base, async () => ({ path: '/chat/login?token=not-a-token' }))).status).toBe(401);
   });
 
+  it('without WARROOM_INGEST_TOKEN, a webhook forwarded by a reverse proxy on this machine (Host 127.0.0.1, X-Forwarded-For) is refused; this machine itself may post', async () => {
+    const before = await incidents();
+    const alert = JSON.stringify({ system: 'jzjy', severity: 'critical', title: '代理转发的告警' });
+    for (const forwarded of [{ 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7;proto=https' }, { 'x-real-ip': '203.0.113.7' }]) {
+      const r = await fetch(`${base}/api/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', ...forwarded }, body: alert });
+      expect(r.status, JSON.stringify(forwarded)).toBe(401);
+      expect(((await r.json()) as { error: string }).error).toBe('ingest_token_required');
+    }
+    const change = await fetch(`${base}/api/changes`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' }, body: JSON.stringify({ id: 'CAB-20261120-991', title: 't', system: 'jzjy', risk: 'low' }) });
+    expect(change.status).toBe(401);
+    expect(await incidents()).toBe(before);
+    expect(await app.db.query("SELECT id FROM changes WHERE id = 'CAB-20261120-991'")).toEqual([]);
+    // The same post straight from this machine is accepted (a local exporter, the demo).
+    const local = await fetch(`${base}/api/changes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'CAB-20261120-992', title: 't', system: 'jzjy', risk: 'low' }) });
+    expect(local.status).toBeLessThan(300);
+  });
+
   it('webhooks are refused beyond loopback without WARROOM_INGEST_TOKEN, even when remote listening was allowed', async () => {
     const remote = await startWarroom(app, { port: 0, host: '0.0.0.0', timers: false, allowRemote: true });
     try {
