@@ -189,6 +189,11 @@ export async function acquireStoreLock(home: string, options: AcquireOptions): P
       if (!current || !holderAlive(current)) {
         removeStale(path, current);
         if (attempt < 50) continue;
+        // A lock that cannot be read or removed (another user's file, a read-only directory) would
+        // otherwise be waited on for ever: say so and stop.
+        throw new WarroomError('store_lock_stuck', `Cannot take the embedded store's lock ${path}: it is there but cannot be read or removed by this process.`, {
+          hint: 'Check that no Warroom process runs on this WARROOM_HOME, then remove the file (or fix its owner and permissions) and try again.',
+        });
       } else {
         if (current.pid === process.pid) throw new WarroomError('store_busy', `This process already holds the embedded store at ${home}.`);
         // Short-lived commands end on their own: wait for them. A server or a chat does not.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,5 +69,11 @@ describe('the embedded store lock', { timeout: 120_000 }, () => {
     writeFileSync(join(home, 'store.lock'), JSON.stringify(successor));
     first.release();
     expect(JSON.parse(readFileSync(join(home, 'store.lock'), 'utf8')).nonce).toBe('successor');
+  });
+
+  it('a lock that can be neither read nor removed is reported, not waited on for ever', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'warroom-lock-'));
+    mkdirSync(join(home, 'store.lock', 'not-a-file'), { recursive: true }); // unreadable as a lock, and unlink cannot remove it
+    await expect(acquireStoreLock(home, { role: 'command', command: 'warroom export', waitMs: 60_000 })).rejects.toThrow(/cannot be read or removed/);
   });
 });

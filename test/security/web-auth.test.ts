@@ -192,7 +192,8 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`web chat and web
   it('without WARROOM_INGEST_TOKEN, a webhook forwarded by a reverse proxy on this machine (Host 127.0.0.1, X-Forwarded-For) is refused; this machine itself may post', async () => {
     const before = await incidents();
     const alert = JSON.stringify({ system: 'jzjy', severity: 'critical', title: '代理转发的告警' });
-    for (const forwarded of [{ 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7;proto=https' }, { 'x-real-ip': '203.0.113.7' }]) {
+    const proxied: Array<Record<string, string>> = [{ 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7;proto=https' }, { 'x-real-ip': '203.0.113.7' }];
+    for (const forwarded of proxied) {
       const r = await fetch(`${base}/api/alerts`, { method: 'POST', headers: { 'content-type': 'application/json', ...forwarded }, body: alert });
       expect(r.status, JSON.stringify(forwarded)).toBe(401);
       expect(((await r.json()) as { error: string }).error).toBe('ingest_token_required');
