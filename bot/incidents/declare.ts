@@ -389,12 +389,9 @@ export async function runDeclaration(app: App, platform: ChatPlatform, incidentI
 export async function resumeDeclarations(deps: IncidentDeps): Promise<string[]> {
   const { app } = deps;
   const finished: string[] = [];
-  for (const row of await unfinishedDeclarations(app.db)) {
+  for (const row of await unfinishedDeclarations(app.db, [...deps.platforms.values()].map((p) => p.name))) {
     const platform = deps.platforms.get(row.platform);
-    if (!platform) {
-      app.logger.warn({ incident: row.incident_id, platform: row.platform }, 'unfinished declaration waits for its chat platform to be connected');
-      continue;
-    }
+    if (!platform) continue;
     const release = await app.db.tryLock(declarationLock(row.incident_id));
     if (!release) continue;
     try {

@@ -360,11 +360,13 @@ export async function failedDeclareAttempt(db: Queryable, incidentId: string, er
 
 /**
  * Declarations to finish: not done, on a platform (their room is missing, or their card, pin or
- * announcement), oldest first; resolved incidents are included, their room is still owed.
+ * announcement), least-tried then oldest first; resolved incidents are included, their room is still owed.
  */
-export async function unfinishedDeclarations(db: Queryable, limit = 50): Promise<Array<{ incident_id: string; platform: Platform }>> {
+export async function unfinishedDeclarations(db: Queryable, platforms: string[], limit = 50): Promise<Array<{ incident_id: string; platform: Platform }>> {
+  // Only those a connected platform can finish, the least-tried first: one that keeps failing (a
+  // permission Slack refuses) never starves a newer one.
   return db.query<{ incident_id: string; platform: Platform }>(
-    'SELECT incident_id, platform FROM incident_declarations WHERE done_at IS NULL AND platform IS NOT NULL ORDER BY created_at, incident_id LIMIT $1',
-    [limit],
+    'SELECT incident_id, platform FROM incident_declarations WHERE done_at IS NULL AND platform = ANY($1::text[]) ORDER BY attempts, created_at, incident_id LIMIT $2',
+    [platforms, limit],
   );
 }

@@ -4,6 +4,7 @@ import type { Db } from '../../db/db.js';
 import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { declareIncident, resumeDeclarations } from '../../bot/incidents/declare.js';
 import { runIncidentTimers } from '../../bot/incidents/timers.js';
+import { unfinishedDeclarations } from '../../bot/incidents/store.js';
 import type { ChatPlatform, RoomRef } from '../../bot/platforms/platform.js';
 import { createDemoApp, DEMO_NOW } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
@@ -115,6 +116,22 @@ describe('a declaration killed at any step is resumed into one room and one card
     ]);
     const timeline = await db.query<{ kind: string }>("SELECT kind FROM incident_timeline WHERE incident_id = $1 AND kind IN ('room', 'card') ORDER BY id", [id]);
     expect(timeline.map((t) => t.kind)).toEqual(['room', 'card']);
+    await closeOpenIncidents(db);
+  });
+
+  it('a declaration that keeps failing does not starve a newer one, and only connected platforms are asked to finish theirs', async () => {
+    const slack = warroom.bot.platforms.get('slack')!;
+    const failing = async (title: string) => {
+      standin.failNext('conversations.create', 'fatal_error');
+      return (await declareIncident(app, { platform: slack, severity: 'P3', system: 'jzjy', title, actor: 'songkai', source: 'command', lang: 'zh' })).incident.id;
+    };
+    const stuck = await failing('一直失败的申报');
+    const fresh = await failing('新的申报');
+    // The first one has failed many times already (a permission Slack keeps refusing, say).
+    await db.query('UPDATE incident_declarations SET attempts = 40 WHERE incident_id = $1', [stuck]);
+    expect((await unfinishedDeclarations(db, ['slack'], 1)).map((r) => r.incident_id)).toEqual([fresh]);
+    expect(await unfinishedDeclarations(db, ['wecom'])).toEqual([]);
+    expect((await runIncidentTimers(warroom.bot)).resumed).toEqual([fresh, stuck]);
     await closeOpenIncidents(db);
   });
 
