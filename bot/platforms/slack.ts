@@ -61,6 +61,17 @@ const EVENT_CLAIM_TTL_MS = 60 * 60_000;
 /** The context property (Bolt's customProperties) carrying the digest of a verified request's signature. */
 const REQUEST_KEY = 'warroomRequestKey';
 
+/** The context property holding an acknowledgement already sent while the replay claim was slow. */
+const EARLY_ACK = 'warroomEarlyAck';
+/** Slack gives 3 s; a claim slower than this is acknowledged first. */
+const EARLY_ACK_MS = 1500;
+
+/** Acknowledge unless the de-duplication middleware already did (a slow claim). */
+async function ackOnce(context: Record<string, unknown>, ack: () => Promise<void>): Promise<void> {
+  if (context[EARLY_ACK]) await context[EARLY_ACK];
+  else await ack();
+}
+
 /** The metadata event type of keyed posts (the incident card), see `findPosted`. */
 const POST_KEY_EVENT = 'warroom_post';
 
@@ -415,35 +426,50 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       const b = body as { type?: unknown; command?: unknown; event_id?: unknown; event?: { type?: unknown } };
       const what = typeof b.command === 'string' ? `command ${b.command}` : b.type === 'event_callback' ? `event ${String(b.event?.type)}` : `${String(b.type)}`;
       let verdict: 'replay' | 'retry' | undefined;
+      // A busy store (PGlite in the middle of a big alert batch) must not make Slack time out the
+      // command: when the claim is slow, acknowledge first (the listener then does not again).
+      const claim = repeated(args as AnyMiddlewareArgs & { context: Record<string, unknown> });
+      let early: ReturnType<typeof setTimeout> | undefined;
+      if (ack) {
+        early = setTimeout(() => {
+          context[EARLY_ACK] = ack().catch((err: unknown) => log.warn({ what, err: errorMessage(err) }, 'early slack ack failed'));
+        }, EARLY_ACK_MS);
+      }
       try {
-        verdict = await repeated(args as AnyMiddlewareArgs & { context: Record<string, unknown> });
+        verdict = await claim;
       } catch (err) {
         // Without the store, "once" cannot be promised: refuse rather than risk running it twice.
         log.error({ what, err: errorMessage(err) }, 'could not record the slack delivery; dropped');
+        clearTimeout(early);
         if (ack) {
           const text = typeof (body as { text?: unknown }).text === 'string' ? String((body as { text: string }).text) : '';
-          await ack(
+          const sorry =
             typeof b.command === 'string'
               ? t(detectLang(text), 'Warroom 暂时无法记录这个请求（数据库不可用），未执行。请稍后重试。', 'Warroom could not record this request (its database is unavailable), so it did not run it. Please try again shortly.')
-              : undefined,
-          );
+              : undefined;
+          if (context[EARLY_ACK]) {
+            await context[EARLY_ACK];
+            const respond = 'respond' in args && typeof args.respond === 'function' ? (args.respond as (m: { text: string; response_type: 'ephemeral' }) => Promise<unknown>) : undefined;
+            if (sorry && respond) await respond({ text: sorry, response_type: 'ephemeral' }).catch(() => undefined);
+          } else await ack(sorry);
         }
         return;
       }
+      clearTimeout(early);
       if (verdict) {
         log.info(
           { what, reason: verdict, retryNum: context.retryNum, retryReason: context.retryReason, ...(typeof b.event_id === 'string' ? { eventId: b.event_id } : {}) },
           verdict === 'replay' ? 'slack request replayed; acknowledged and dropped' : 'slack event delivered again; acknowledged and dropped',
         );
-        if (ack) await ack();
+        if (ack && !context[EARLY_ACK]) await ack();
         return;
       }
       await next();
     });
 
     for (const command of ['incident', 'warroom'] as const) {
-      app.command(`/${command}`, async ({ ack, command: body, respond }) => {
-        await ack(); // within Slack's 3 s, before any work
+      app.command(`/${command}`, async ({ ack, command: body, respond, context }) => {
+        await ackOnce(context, ack); // within Slack's 3 s, before any work
         const parsed = commandSchema.safeParse(body);
         if (!parsed.success) {
           log.warn({ command, issues: parsed.error.issues.length }, 'slash command payload missing fields; ignored');
@@ -461,8 +487,8 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       });
     }
 
-    app.action({ type: 'block_actions' }, async ({ ack, body, respond }) => {
-      await ack();
+    app.action({ type: 'block_actions' }, async ({ ack, body, respond, context }) => {
+      await ackOnce(context, ack);
       const parsed = blockActionSchema.safeParse(body);
       if (!parsed.success) {
         log.warn({ issues: parsed.error.issues.length }, 'block action payload missing fields; ignored');

@@ -338,6 +338,42 @@ for (const store of storeCases) describe.skipIf(!store.enabled)(`replays and ret
     });
   });
 
+  it('a busy store does not make Slack time out a command: it is acknowledged within 3 s and runs once when the claim lands', async () => {
+    const title = '重放七 存储繁忙';
+    const command = signed(slashCommandBody({ command: '/incident', text: `declare P2 集中交易 ${title}`, userId: slackOf.get('songkai')!, userName: 'songkai' }));
+    await withInstance(slackEnv(slack), async (i) => {
+      // Another transaction holds the claims table (PGlite: anything long in its one connection).
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => (locked = r));
+      const holder = i.db.transaction(async (tx) => {
+        await tx.query('LOCK TABLE request_claims IN EXCLUSIVE MODE');
+        locked();
+        await held;
+      });
+      await isLocked;
+      const t0 = Date.now();
+      let r: { status: number; body: string };
+      try {
+        // Slack gives up after 3 s; a request still unanswered after 5 s has failed.
+        const res = await fetch(i.url('/slack/events'), { method: 'POST', headers: command.headers, body: command.body, signal: AbortSignal.timeout(5000) });
+        r = { status: res.status, body: await res.text() };
+      } finally {
+        release();
+        await holder;
+      }
+      expect(r.status).toBe(200);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await waitFor(async () => (await incidentsTitled(i.db, title)).length > 0, 'the incident once the claim landed');
+      // The same bytes again: still a replay, dropped.
+      expect((await send(i.url('/slack/events'), command)).status).toBe(200);
+      await sleep(300);
+      await i.warroom.platforms.settled();
+      expect(await incidentsTitled(i.db, title)).toHaveLength(1);
+    });
+  });
+
   it('when the claims cannot be recorded, nothing runs: a slash command is told so, a WeCom callback gets 503 so WeCom retries', async () => {
     const title = '重放六 存储不可用';
     const command = signed(slashCommandBody({ command: '/incident', text: `declare P2 集中交易 ${title}`, userId: slackOf.get('songkai')!, userName: 'songkai' }));
