@@ -6,6 +6,7 @@ import { startWarroom, type RunningWarroom } from '../../app/warroom.js';
 import { parseAlertTime } from '../../bot/incidents/alerts.js';
 import { createDemoApp, createTestApp, DEMO_NOW } from '../helpers/app.js';
 import { drivers } from '../helpers/db.js';
+import { closeOpenIncidents } from '../helpers/incident.js';
 
 /**
  * Finding 5 of issue 11: alert batches were half-written (2,000 alerts whose last was bad answered
@@ -103,6 +104,7 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`alert batches on
     // From then on it is an ordinary repeat of an alert that has its incident.
     const third = await post(base, [alert]);
     expect(third.body.results![0]).toMatchObject({ action: 'repeat', incident: healed.incident });
+    await closeOpenIncidents(db); // the next test declares for the same system afresh
   });
 
   it('more alerts than WARROOM_ALERTS_MAX_ITEMS, or a body over WARROOM_ALERTS_MAX_BYTES: 413 saying the limit and to split, nothing stored', async () => {
