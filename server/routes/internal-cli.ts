@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { WarroomError } from '../../core/errors.js';
+import { isLoopbackAddress } from '../../core/hosts.js';
 import { sendJson, type Route } from '../http.js';
 
 /** A CLI command sent by a second process on this machine to the one that owns the embedded store. */
@@ -23,12 +23,6 @@ export interface CliResult {
 
 export const INTERNAL_CLI_PATH = '/internal/cli';
 
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || (isIP(a) === 4 && a.startsWith('127.'));
-}
-
 /** Constant-time comparison of a presented token with the expected one (hashes first: equal lengths). */
 export function tokenMatches(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
@@ -48,7 +42,7 @@ export function internalCliRoutes(token: string, run: (req: CliRequest) => Promi
       path: INTERNAL_CLI_PATH,
       async handler({ app, req, res, json }) {
         const remote = req.socket.remoteAddress;
-        if (!isLoopback(remote) && remote !== req.socket.localAddress) {
+        if (!(remote && isLoopbackAddress(remote)) && remote !== req.socket.localAddress) {
           throw new WarroomError('forbidden', 'CLI commands are accepted from this machine only.', { status: 403 });
         }
         const auth = req.headers.authorization ?? '';
