@@ -19,8 +19,8 @@ export const INCIDENT_ROLES = ['incident-commander', 'communications-lead', 'ope
 /** What people do to an incident once it exists, besides taking roles. */
 export const INCIDENT_ACTIONS = ['assign', 'takeover', 'severity', 'status', 'resolve', 'update', 'cause', 'impact', 'note', 'draft'] as const;
 export type IncidentAction = (typeof INCIDENT_ACTIONS)[number];
-/** Sections this version of Warroom reads; a future one (e.g. `approvals`) is added here with its schema. */
-export const POLICY_SECTIONS = ['version', 'incidents'] as const;
+/** Sections this version of Warroom reads; a new one is added here with its schema. */
+export const POLICY_SECTIONS = ['version', 'incidents', 'approvals'] as const;
 
 /**
  * A grant names who qualifies:
@@ -57,6 +57,30 @@ const grantSchema = z.string().transform((s, ctx): Grant => {
 });
 
 const grants = z.array(grantSchema);
+/** Grants per action kind (a tool name such as `failover_switch`), with `default` for kinds not listed. */
+const perKind = z
+  .record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'an action kind is a tool name such as failover_switch, or default'), grants)
+  .refine((r) => 'default' in r, { message: 'needs a `default` entry for action kinds not listed' });
+
+export const approvalsSchema = z
+  .object({
+    /** A request nobody decided within this many minutes expires; a new request is needed. */
+    expire_after_minutes: z.number().int().min(1).max(7 * 24 * 60),
+    /** Distinct approvers each risk needs; the requester never counts. High is the two-person review. */
+    approvers_needed: z
+      .object({
+        write: z.number().int().min(1).max(5),
+        high: z.number().int().min(2, { message: 'high-risk actions need at least 2 approvers (the two-person review)' }).max(5),
+      })
+      .strict(),
+    /** Action kinds that need one more approver while trading is live (call auction, continuous trading). */
+    extra_approver_in_trading_sessions: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'an action kind is a tool name such as failover_switch')),
+    /** Who may request each action kind. */
+    request: perKind,
+    /** Who may approve (or reject, or cancel) each action kind. */
+    approve: perKind,
+  })
+  .strict();
 const perKey = <K extends string>(keys: readonly K[]) => z.object(Object.fromEntries(keys.map((k) => [k, grants])) as Record<K, typeof grants>).strict();
 
 export const policyFileSchema = z
@@ -72,11 +96,46 @@ export const policyFileSchema = z
         act: perKey(INCIDENT_ACTIONS),
       })
       .strict(),
+    /** Optional so that a policy written before approved actions keeps working: the shipped rules apply. */
+    approvals: approvalsSchema.optional(),
   })
   .strict();
 
-export type WarroomPolicy = z.output<typeof policyFileSchema>;
+export type ApprovalRules = z.output<typeof approvalsSchema>;
+export type WarroomPolicy = Omit<z.output<typeof policyFileSchema>, 'approvals'> & {
+  approvals: ApprovalRules;
+  /** Where the approval rules came from: this file, or the shipped policy when the file has no `approvals` section. */
+  approvalsFrom: 'file' | 'shipped';
+};
 export type IncidentPolicyRules = WarroomPolicy['incidents'];
+
+/** What the store says about a person, as the grants see it (gathered by the domain that decides). */
+export interface PersonFacts {
+  /** Warroom person id, or `platform:user` for someone unknown. */
+  id: string;
+  /** In `people`. Unknown people never act. */
+  known: boolean;
+  /** Their `people.roles`. */
+  peopleRoles: string[];
+  /** Rota roles they are on call in now, for the system concerned or a system it depends on. */
+  onCallRoles: string[];
+  /** Roles they hold in the incident concerned (none without one). */
+  incidentRoles: Array<(typeof INCIDENT_ROLES)[number]>;
+}
+
+export function grantMatches(g: Grant, p: PersonFacts): boolean {
+  if (!p.known) return false;
+  switch (g.kind) {
+    case 'known':
+      return true;
+    case 'on-call':
+      return g.role ? p.onCallRoles.includes(g.role) : p.onCallRoles.length > 0;
+    case 'role':
+      return p.peopleRoles.includes(g.role);
+    case 'incident':
+      return p.incidentRoles.includes(g.role);
+  }
+}
 
 /** Parse and validate a policy file's text; errors name the file and the path of each bad entry. */
 export function parsePolicy(text: string, source: string): WarroomPolicy {
@@ -92,7 +151,12 @@ export function parsePolicy(text: string, source: string): WarroomPolicy {
     throw new WarroomError('policy_invalid', `Policy file ${source} must be a mapping with the sections ${POLICY_SECTIONS.join(', ')}.`, { hint: 'Start from the shipped policy/warroom-policy.yaml.' });
   }
   const parsed = policyFileSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { approvals, ...rest } = parsed.data;
+    if (approvals) return { ...rest, approvals, approvalsFrom: 'file' };
+    if (source === shippedPolicyFile) throw new WarroomError('policy_invalid', `The shipped policy ${source} has no approvals section.`, { hint: 'Reinstall Warroom.' });
+    return { ...rest, approvals: loadPolicy(undefined).approvals, approvalsFrom: 'shipped' };
+  }
   const lines = parsed.error.issues.map((issue) => {
     if (issue.code === z.ZodIssueCode.unrecognized_keys) {
       const where = issue.path.length ? pathOf(issue.path) : '(top level)';

@@ -1,6 +1,7 @@
 import type { App } from '../../tools/services.js';
 import { WarroomError } from '../../core/errors.js';
-import { grantText, type Grant, type IncidentAction, type WarroomPolicy } from '../../core/policy-file.js';
+import { grantMatches, grantText, type Grant, type IncidentAction, type PersonFacts, type WarroomPolicy } from '../../core/policy-file.js';
+export { grantMatches, type PersonFacts };
 import { appendAudit } from '../../db/audit.js';
 import { t, type Lang } from '../messages.js';
 import { roleLabel, severityLabel } from '../views/vocabulary.js';
@@ -12,20 +13,6 @@ import { dependenciesOf, oncallAt, peopleByIds, rolesOf, type RoleRow } from './
  * from the store (never from the chat text): `decide` is pure; `authorize` gathers the facts,
  * decides, and on a refusal audits it and throws a reply that says who may and how to get there.
  */
-
-/** What the store says about the person acting. */
-export interface PersonFacts {
-  /** Warroom person id, or `platform:user` for someone unknown. */
-  id: string;
-  /** In `people`. Unknown people never act. */
-  known: boolean;
-  /** Their `people.roles`. */
-  peopleRoles: string[];
-  /** Rota roles they are on call in now, for the system concerned or a system it depends on. */
-  onCallRoles: string[];
-  /** Roles they hold in this incident (none for a declaration). */
-  incidentRoles: Role[];
-}
 
 /** The thing asked for. Acts are the policy's `incidents.act` entries other than the two about roles. */
 export type PermissionRequest =
@@ -42,20 +29,6 @@ export interface Decision {
   rule: string;
   /** Who qualifies under that entry (empty when allowed, or when nobody does). */
   need: Grant[];
-}
-
-export function grantMatches(g: Grant, p: PersonFacts): boolean {
-  if (!p.known) return false;
-  switch (g.kind) {
-    case 'known':
-      return true;
-    case 'on-call':
-      return g.role ? p.onCallRoles.includes(g.role) : p.onCallRoles.length > 0;
-    case 'role':
-      return p.peopleRoles.includes(g.role);
-    case 'incident':
-      return p.incidentRoles.includes(g.role);
-  }
 }
 
 const qualifies = (grants: Grant[], p: PersonFacts) => grants.some((g) => grantMatches(g, p));

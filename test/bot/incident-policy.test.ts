@@ -69,7 +69,8 @@ incidents:
 describe('incident policy: the shipped default', () => {
   it('is the file the package ships, and reads cleanly', () => {
     expect(shippedPolicyFile).toMatch(/policy[/\\]warroom-policy\.yaml$/);
-    expect(Object.keys(shipped)).toEqual(['version', 'incidents']);
+    expect(Object.keys(shipped)).toEqual(['version', 'incidents', 'approvals', 'approvalsFrom']);
+    expect(shipped.approvalsFrom).toBe('file');
   });
 
   it.each<[Kind, Severity, 'allowed' | 'refused']>([
@@ -227,14 +228,22 @@ describe('incident policy: a custom file', () => {
 describe('incident policy: a wrong file is refused, naming the file and the entry', () => {
   const base = parsePolicy(CUSTOM_YAML, 'custom.yaml');
   const dump = (p: unknown) => JSON.stringify(p);
-  const raw = () => JSON.parse(dump({ ...base, incidents: { declare: { P0: ['on-call:incident-commander'], P1: ['role:duty-manager'], P2: ['on-call'], P3: ['known'] }, take: { 'incident-commander': ['on-call:incident-commander'], 'communications-lead': ['role:communications-lead'], 'operations-lead': ['role:operations-lead'], scribe: ['known'] }, act: { assign: ['incident:incident-commander'], takeover: [], severity: ['incident:incident-commander'], status: ['incident:incident-commander'], resolve: ['incident:incident-commander'], update: ['incident:communications-lead'], cause: ['incident:operations-lead'], impact: ['known'], note: ['known'], draft: ['known'] } } })) as Record<string, any>;
+  const raw = () => JSON.parse(dump({ version: 1, approvals: { expire_after_minutes: 30, approvers_needed: { write: 1, high: 2 }, extra_approver_in_trading_sessions: ['failover_switch'], request: { default: ['known'] }, approve: { default: ['role:duty-manager'] } }, incidents: { declare: { P0: ['on-call:incident-commander'], P1: ['role:duty-manager'], P2: ['on-call'], P3: ['known'] }, take: { 'incident-commander': ['on-call:incident-commander'], 'communications-lead': ['role:communications-lead'], 'operations-lead': ['role:operations-lead'], scribe: ['known'] }, act: { assign: ['incident:incident-commander'], takeover: [], severity: ['incident:incident-commander'], status: ['incident:incident-commander'], resolve: ['incident:incident-commander'], update: ['incident:communications-lead'], cause: ['incident:operations-lead'], impact: ['known'], note: ['known'], draft: ['known'] } } })) as Record<string, any>;
+
+  it('a file written before approved actions keeps working: the shipped approval rules apply, and it says so', () => {
+    expect(base.approvalsFrom).toBe('shipped');
+    expect(base.approvals).toEqual(shipped.approvals);
+    expect(parsePolicy(dump(raw()), 'p.json').approvalsFrom).toBe('file');
+  });
 
   it('reads JSON as well as YAML', () => {
     expect(parsePolicy(dump(raw()), 'p.json').incidents.take.scribe).toEqual([{ kind: 'known' }]);
   });
 
   it.each<[string, (p: Record<string, any>) => unknown, RegExp]>([
-    ['a section this version does not know (approvals comes with approved actions)', (p) => ({ ...p, approvals: { high: { approvers: 2 } } }), /\(top level\): unknown key "approvals"; this version of Warroom reads the sections version, incidents/],
+    ['a section this version does not know', (p) => ({ ...p, approval: { high: 2 } }), /\(top level\): unknown key "approval"; this version of Warroom reads the sections version, incidents, approvals/],
+    ['high-risk actions with one approver', (p) => ({ ...p, approvals: { ...p.approvals, approvers_needed: { write: 1, high: 1 } } }), /approvals\.approvers_needed\.high: high-risk actions need at least 2 approvers/],
+    ['approvers without a default', (p) => ({ ...p, approvals: { ...raw().approvals, approve: { failover_switch: ['role:duty-manager'] } } }), /approvals\.approve: needs a `default` entry/],
     ['a misspelt grant', (p) => ((p.incidents.act.resolve = ['incident:incident-commander', 'rol:duty-manager']), p), /incidents\.act\.resolve\[1\]: "rol:duty-manager" is not a grant; write known, on-call/],
     ['an incident role that does not exist', (p) => ((p.incidents.act.severity = ['incident:captain']), p), /incidents\.act\.severity\[0\]: "incident:captain": the incident role must be one of incident-commander/],
     ['a missing entry', (p) => (delete p.incidents.take.scribe, p), /incidents\.take\.scribe: is missing/],
@@ -250,7 +259,7 @@ describe('incident policy: a wrong file is refused, naming the file and the entr
 
   it('says when the file is not YAML at all, or not there', async () => {
     expect(() => parsePolicy('incidents: [unclosed', 'bad.yaml')).toThrow(/Policy file bad\.yaml is not valid YAML/);
-    expect(() => parsePolicy('- just a list', 'list.yaml')).toThrow(/must be a mapping with the sections version, incidents/);
+    expect(() => parsePolicy('- just a list', 'list.yaml')).toThrow(/must be a mapping with the sections version, incidents, approvals/);
     const db = await createTestPglite();
     try {
       await expect(createTestApp(db, { env: { WARROOM_POLICY_FILE: '/nonexistent/policy.yaml' } })).rejects.toThrow(/Cannot read the policy file \/nonexistent\/policy\.yaml: ENOENT/);
