@@ -11,6 +11,8 @@ import { thisProcess } from '../db/store-lock.js';
 import { WarroomError } from '../core/errors.js';
 import { isLoopbackAddress, isWildcardAddress, urlHost } from '../core/hosts.js';
 import { startHttpServer } from '../server/http.js';
+import type { ActionQueue } from '../workers/queue.js';
+import { createActionQueue, createActionRuntime } from './action-runtime.js';
 import { alertRoutes } from '../server/routes/alerts.js';
 import { ingestRoutes } from '../server/routes/ingest.js';
 import { internalCliRoutes, type CliRequest, type CliResult } from '../server/routes/internal-cli.js';
@@ -28,7 +30,7 @@ export interface RunningWarroom {
 }
 
 /** Runs a forwarded CLI command inside this process against its app (the CLI provides it). */
-export type CliRunner = (app: App, request: CliRequest, server: { baseUrl: string }) => Promise<CliResult>;
+export type CliRunner = (app: App, request: CliRequest, server: { baseUrl: string; bot: Bot }) => Promise<CliResult>;
 
 export interface StartOptions {
   port: number;
@@ -39,6 +41,10 @@ export interface StartOptions {
   allowRemote?: boolean;
   /** With the embedded store: serve POST /internal/cli with this runner and write server.json. */
   cli?: CliRunner;
+  /** Run the action workers in this process (default: WARROOM_WORKER, on). */
+  worker?: boolean;
+  /** The action queue (tests give one with their own Redis prefix); built from the config otherwise. */
+  queue?: ActionQueue;
 }
 
 /**
@@ -77,7 +83,9 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
   // A bad stage-limit or update-interval setting stops the start, not the first timer pass.
   incidentPolicy(app.config);
   const host = options.host ?? '127.0.0.1';
-  const bot = createBot(app);
+  const queue = options.queue ?? createActionQueue(app);
+  const bot = createBot(app, [], { queue });
+  const actions = createActionRuntime(bot, queue);
   const platforms = connectPlatforms(bot, app.config, app.logger);
   checkExposure(app, { host, webChat: platforms.webChat !== undefined, ...(options.allowRemote ? { allowRemote: true } : {}) });
   const owner = app.db.kind === 'pglite' && options.cli ? { token: newServerToken(), run: options.cli } : undefined;
@@ -88,7 +96,8 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
       ...ingestRoutes(),
       ...alertRoutes(incidentService(bot), app.config),
       ...platforms.routes,
-      ...(owner ? internalCliRoutes(owner.token, (req) => owner.run(app, req, { baseUrl })) : []),
+      ...actions.routes,
+      ...(owner ? internalCliRoutes(owner.token, (req) => owner.run(app, req, { baseUrl, bot })) : []),
     ],
     ...(options.redis ? { redis: options.redis } : {}),
   });
@@ -103,6 +112,13 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
     })
     .catch((err: unknown) => app.logger.error({ err: errorMessage(err) }, 'resuming unfinished declarations failed'));
   const timers = options.timers === false ? undefined : startIncidentTimers(bot, app.config.WARROOM_TIMER_SECONDS);
+  const runWorker = options.worker ?? app.config.WARROOM_WORKER === 'on';
+  if (queue.mode === 'in-process') {
+    app.logger.warn('approved actions run inside this process with their state in the database (no REDIS_URL): this mode is for trying Warroom; set REDIS_URL to run them on BullMQ workers');
+  }
+  if (runWorker || queue.mode === 'in-process') await actions.startWorker();
+  else app.logger.info('action workers are not run here (WARROOM_WORKER=off): start `warroom worker` processes');
+  actions.startSweeper();
   if (owner) {
     writeServerFile(app.config.WARROOM_HOME, {
       ...thisProcess(),
@@ -128,6 +144,7 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
       if (owner) removeServerFile(app.config.WARROOM_HOME, owner.token);
       timers?.stop();
       await resuming;
+      await actions.stop();
       await platforms.stop();
       await http.close();
     },

@@ -9,6 +9,11 @@ import { getIncident, incidentOfRoom, langOf } from './incidents/store.js';
 import { ACTIONS } from './incidents/views.js';
 import { detectLang, t, type Lang, type Platform } from './messages.js';
 import type { BotReply, ChatEvent, ChatPlatform } from './platforms/platform.js';
+import { ActionService } from '../workers/actions.js';
+import type { ActionQueue } from '../workers/queue.js';
+import { createActionNotifier } from './actions/notifier.js';
+import { matchActionCommand, runActionButton, runActionCommand } from './actions/commands.js';
+import { ACTION_BUTTONS } from './views/action-views.js';
 
 /**
  * The bot: the platforms it is connected to and one entry point for every event they deliver.
@@ -17,17 +22,37 @@ import type { BotReply, ChatEvent, ChatPlatform } from './platforms/platform.js'
 export interface Bot {
   app: App;
   platforms: Map<Platform, ChatPlatform>;
+  /** Action requests and their approvals (workers/actions.ts), with this bot's cards as the notifier. */
+  actions: ActionService;
   handle(event: ChatEvent): Promise<BotReply[]>;
 }
 
-export function createBot(app: App, platforms: ChatPlatform[] = []): Bot {
-  const bot: Bot = {
+export interface CreateBotOptions {
+  /**
+   * Where approved actions go. Without one (a one-shot CLI command, the terminal chat) decisions are
+   * recorded and the approved action waits in the outbox for the running server's sweeper.
+   */
+  queue?: ActionQueue;
+  /** Called after each audited decision (anchors the audit chain's head outside the database). */
+  afterAudit?: () => Promise<void>;
+  /** The audit chain's head as shown on updated request cards ("#1234 a1b2c3d4"). */
+  auditHead?: () => Promise<string | undefined>;
+}
+
+export function createBot(app: App, platforms: ChatPlatform[] = [], options: CreateBotOptions = {}): Bot {
+  const bot = {
     app,
     platforms: new Map(platforms.map((p) => [p.name, p])),
-    async handle(event) {
+    async handle(event: ChatEvent) {
       return handleChatEvent(bot, event);
     },
-  };
+  } as Bot;
+  bot.actions = new ActionService({
+    app,
+    notifier: createActionNotifier(bot, options.auditHead ? { auditHead: options.auditHead } : {}),
+    queue: options.queue,
+    afterAudit: options.afterAudit,
+  });
   return bot;
 }
 
@@ -94,6 +119,20 @@ const alertButton: Listener = async (r) => {
   return [{ message: { lang: r.lang, text: await declareFromAlert(bot, bot.platforms.get(event.platform), event.value, r.actorId, r.lang) } }];
 };
 
+/** "/action …" and "/failover …" (and their Chinese words): approved actions. */
+const actionCommand: Listener = async (r) => {
+  const match = matchActionCommand(r.event, r.text);
+  if (!match) return undefined;
+  return runActionCommand({ deps: r.bot, actions: r.bot.actions, event: r.event, actorId: r.actorId, lang: r.lang }, match.command, match.words);
+};
+
+/** Approve, Reject and Cancel on request cards. */
+const actionButton: Listener = async (r) => {
+  const { event } = r;
+  if (event.kind !== 'action' || !Object.values(ACTION_BUTTONS).includes(event.actionId as (typeof ACTION_BUTTONS)[keyof typeof ACTION_BUTTONS])) return undefined;
+  return runActionButton({ deps: r.bot, actions: r.bot.actions, event, actorId: r.actorId, lang: r.lang });
+};
+
 /** Buttons on incident cards, drafts and nudges; any other button is stale. */
 const incidentButton: Listener = async (r) => {
   const { event, bot } = r;
@@ -132,7 +171,7 @@ const conversation: Listener = async (r) => {
 };
 
 /** The order in which listeners see an event: the first that answers wins. */
-const LISTENERS: Listener[] = [incidentCommand, alertButton, incidentButton, flaggedMessage, conversation];
+const LISTENERS: Listener[] = [incidentCommand, actionCommand, alertButton, actionButton, incidentButton, flaggedMessage, conversation];
 
 async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> {
   const app = bot.app;

@@ -35,6 +35,13 @@ export interface Route {
   handler(ctx: RouteContext): Promise<void>;
   /** See RouteScreen; 'json' when absent. */
   screen?: RouteScreen;
+  /** Also serve every path under `path` (a mounted app such as the queue dashboard). */
+  prefix?: boolean;
+}
+
+/** Whether a route serves this path: exactly, or below it for a prefix route. */
+export function routeServes(route: Route, pathname: string): boolean {
+  return route.path === pathname || (route.prefix === true && pathname.startsWith(`${route.path}/`));
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {

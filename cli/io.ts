@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { AcquireOptions } from '../db/store-lock.js';
 import type { App } from '../tools/services.js';
+import type { Bot } from '../bot/bot.js';
 
 /**
  * Where a CLI command runs and writes. A command is defined once (cli/program.ts) against this
@@ -12,6 +13,8 @@ export interface CliIo {
   readonly where: 'local' | 'server';
   /** Inside the server: the address this machine reaches it at (for links it prints). */
   readonly serverBase?: string;
+  /** Inside the server: its bot, so chat commands run there post and update cards on its platforms. */
+  readonly bot?: Bot;
   out(text: string): void;
   err(text: string): void;
   /** stderr is an interactive terminal (progress lines redraw in place). */

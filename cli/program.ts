@@ -19,6 +19,8 @@ import { printIngestReport, registerKnowledgeCommands } from './kb.js';
 import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption } from './run.js';
 import { startServer } from './start.js';
+import { registerActionCommands } from './actions.js';
+import { runWorker } from './worker.js';
 import { startWarroom } from '../app/warroom.js';
 import { createWebSessions } from '../bot/platforms/local/sessions.js';
 import { signInPath } from '../bot/platforms/local/index.js';
@@ -44,10 +46,15 @@ export const FORWARDED_COMMANDS = new Set([
   'noise list',
   'noise rm',
   'chat-link',
+  'action status',
+  'action approve',
+  'action reject',
+  'action cancel',
+  'action list',
 ]);
 
 /** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
-export const OWNER_COMMANDS = new Set(['start', 'chat', 'demo', 'migrate']);
+export const OWNER_COMMANDS = new Set(['start', 'chat', 'demo', 'migrate', 'worker']);
 
 /** "kb search" for the `search` subcommand of `kb`. */
 export function commandPath(command: Command): string {
@@ -89,6 +96,11 @@ export function buildProgram(io: CliIo): Command {
     .action(async (opts: { allowRemote?: boolean }) => startServer({ allowRemote: opts.allowRemote === true }));
 
   program
+    .command('worker')
+    .description('run the action workers (BullMQ on REDIS_URL, PostgreSQL on DATABASE_URL) until SIGTERM; `start` runs them too unless WARROOM_WORKER=off')
+    .action(async () => runWorker());
+
+  program
     .command('chat')
     .description('terminal chat over the same conversation pipeline as Slack and WeCom')
     .option('--as <person>', 'who you are (a person id or platform user)', io.user)
@@ -108,7 +120,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (words: string[], opts: { as: string; at?: string; json?: boolean }) => {
       const clock = parseAt(opts.at);
       await io.withApp(async (app) => {
-        const replies = (await createBot(app).handle({ kind: 'message', platform: 'cli', userId: opts.as, room: { platform: 'cli', id: 'ask', kind: 'dm' }, text: words.join(' '), at: app.clock() })).map((r) => r.message);
+        const replies = (await (io.bot ?? createBot(app)).handle({ kind: 'message', platform: 'cli', userId: opts.as, room: { platform: 'cli', id: 'ask', kind: 'dm' }, text: words.join(' '), at: app.clock() })).map((r) => r.message);
         io.out(opts.json ? `${JSON.stringify(replies, null, 2)}\n` : `${replies.map(renderText).join('\n\n')}\n`);
       }, clock ? { clock } : {});
     });
@@ -248,6 +260,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   registerKnowledgeCommands(program, io);
+  registerActionCommands(program, io);
   registerChangeIntelCommands(program, io);
   registerLocalizeCommand(program, io);
 

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { errorMessage, isWarroomError, WarroomError } from '../core/errors.js';
 import type { CliRequest, CliResult } from '../server/routes/internal-cli.js';
 import type { App } from '../tools/services.js';
+import type { Bot } from '../bot/bot.js';
 import type { CliIo } from './io.js';
 import { buildProgram, commandPath, FORWARDED_COMMANDS } from './program.js';
 import { commandLine } from './run.js';
@@ -11,13 +12,14 @@ import { commandLine } from './run.js';
  * owns the embedded store, against its open app: the same command definitions as in a terminal,
  * with the output collected and sent back.
  */
-export async function runForwardedCommand(app: App, request: CliRequest, server?: { baseUrl: string }): Promise<CliResult> {
+export async function runForwardedCommand(app: App, request: CliRequest, server?: { baseUrl: string; bot?: Bot }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   let exitCode = 0;
   const io: CliIo = {
     where: 'server',
     ...(server ? { serverBase: server.baseUrl } : {}),
+    ...(server?.bot ? { bot: server.bot } : {}),
     out: (s) => void (stdout += s),
     err: (s) => void (stderr += s),
     errIsTTY: false,

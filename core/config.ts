@@ -62,6 +62,12 @@ export const configSchema = z.object({
   /** The role and permission policy (YAML or JSON); unset: the shipped policy/warroom-policy.yaml. */
   WARROOM_POLICY_FILE: optionalString,
   WARROOM_INGEST_TOKEN: optionalString,
+  /** The queue dashboard (/admin/queues, with REDIS_URL) needs it; unset, the dashboard is off. */
+  WARROOM_ADMIN_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)').optional()),
+  /** `warroom start` runs the action workers too (on), or leaves them to `warroom worker` processes (off). */
+  WARROOM_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
+  /** Approved actions one worker process runs at once. */
+  WARROOM_WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).default(4)),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),

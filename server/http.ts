@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { App } from '../tools/services.js';
-import { sendJson, type Route, type RouteContext } from '../bot/http.js';
+import { routeServes, sendJson, type Route, type RouteContext } from '../bot/http.js';
 
 export { sendJson, type Route, type RouteContext };
 import { redactUrl } from '../core/config.js';
@@ -135,7 +135,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
   const server = createServer((req, res) => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = routes.find((r) => r.method === req.method && r.path === url.pathname);
+    const route = routes.find((r) => r.method === req.method && routeServes(r, url.pathname));
     const routeLabel = route ? route.path : 'unmatched';
     res.on('finish', () => {
       httpRequests.inc({ method: req.method ?? '?', route: routeLabel, status: String(res.statusCode) });
@@ -152,7 +152,7 @@ export async function startHttpServer(app: App, options: HttpServerOptions): Pro
       });
     }
     if (!route) {
-      const allowed = routes.filter((r) => r.path === url.pathname).map((r) => r.method);
+      const allowed = routes.filter((r) => routeServes(r, url.pathname)).map((r) => r.method);
       if (allowed.length) {
         res.setHeader('allow', allowed.join(', '));
         return sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}.` });

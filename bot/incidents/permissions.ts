@@ -6,7 +6,8 @@ import { appendAudit } from '../../db/audit.js';
 import { t, type Lang } from '../messages.js';
 import { roleLabel, severityLabel } from '../views/vocabulary.js';
 import { SEVERITIES, type Role, type Severity } from './policy.js';
-import { dependenciesOf, oncallAt, peopleByIds, rolesOf, type RoleRow } from './store.js';
+import { peopleByIds, rolesOf, type RoleRow } from './store.js';
+import { gatherPersonFacts } from '../../tools/oncall/person-facts.js';
 
 /**
  * Who may do what to an incident, decided from the policy file's `incidents` section and facts
@@ -170,17 +171,8 @@ export function refusalText(decision: Decision, request: PermissionRequest, pers
 
 /** Facts about a person, for a system (and the incident's roles, when there is one). */
 export async function personFacts(app: App, personId: string, scope: { system: string; roles?: RoleRow[] }): Promise<PersonFacts> {
-  const [person] = await peopleByIds(app.db, [personId]);
-  if (!person) return { id: personId, known: false, peopleRoles: [], onCallRoles: [], incidentRoles: [] };
-  const systems = [scope.system, ...(await dependenciesOf(app.db, scope.system))];
-  const onCall = (await oncallAt(app.db, systems, app.clock())).filter((o) => o.id === personId).map((o) => o.oncall_role);
-  return {
-    id: personId,
-    known: true,
-    peopleRoles: person.roles ?? [],
-    onCallRoles: [...new Set(onCall)],
-    incidentRoles: (scope.roles ?? []).filter((r) => r.person === personId).map((r) => r.role),
-  };
+  const facts = await gatherPersonFacts(app.db, personId, { system: scope.system, at: app.clock() });
+  return facts.known ? { ...facts, incidentRoles: (scope.roles ?? []).filter((r) => r.person === personId).map((r) => r.role) } : facts;
 }
 
 const auditAction = (request: PermissionRequest): string =>

@@ -117,7 +117,7 @@ interface EventBase {
 export type ChatEvent =
   | (EventBase & { kind: 'message'; text: string })
   /** A slash command: `/incident declare …` is command 'incident' with text 'declare …'. */
-  | (EventBase & { kind: 'command'; command: 'incident' | 'warroom'; text: string })
+  | (EventBase & { kind: 'command'; command: 'incident' | 'warroom' | 'action' | 'failover'; text: string })
   /** A button press on a message the bot posted. */
   | (EventBase & { kind: 'action'; actionId: string; value: string; message?: MessageRef })
   /** A reaction that flags a message for the timeline (Slack `:pushpin:` and the like). */

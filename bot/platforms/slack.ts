@@ -467,7 +467,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       await next();
     });
 
-    for (const command of ['incident', 'warroom'] as const) {
+    for (const command of ['incident', 'warroom', 'action', 'failover'] as const) {
       app.command(`/${command}`, async ({ ack, command: body, respond, context }) => {
         await ackOnce(context, ack); // within Slack's 3 s, before any work
         const parsed = commandSchema.safeParse(body);
