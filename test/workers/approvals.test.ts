@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createBot, type Bot } from '../../bot/bot.js';
 import { renderText } from '../../bot/render/text.js';
 import type { BotReply, ChatEvent } from '../../bot/platforms/platform.js';
 import { verifyAuditChain } from '../../db/audit.js';
 import type { Db } from '../../db/db.js';
-import { defineTool, stepsOf } from '../../tools/tool.js';
+import { restartRuns, restartTool } from '../helpers/action-tools.js';
 import type { App } from '../../tools/services.js';
 import { getAction, stepsOfAction } from '../../workers/action-store.js';
 import { createActionProcessor } from '../../workers/processor.js';
@@ -25,30 +24,7 @@ import { declareForTest } from '../helpers/incident.js';
  * The demo's moment (Monday 09:40) is inside a trading session; restart_service is not one of
  * the kinds that need an extra approver then, so high risk means two approvers.
  */
-const ran: Record<string, number> = {};
-const restartTool = defineTool({
-  name: 'restart_service',
-  description: 'restart a service on a host (test tool)',
-  risk: 'high',
-  input: z.object({ host: z.string(), fail: z.boolean().optional() }),
-  output: z.object({ restarted: z.string() }),
-  async plan(input) {
-    if (input.host === 'nowhere') throw new Error('host nowhere does not exist');
-    return { summary: `Restart the service on ${input.host}`, system: 'jzjy', steps: [{ id: 'stop', title: `Stop on ${input.host}` }, { id: 'start', title: `Start on ${input.host}` }] };
-  },
-  async run(input, ctx) {
-    const step = stepsOf(ctx);
-    await step({ id: 'stop', title: `Stop on ${input.host}`, idempotent: true }, async () => {
-      ran[`stop:${input.host}`] = (ran[`stop:${input.host}`] ?? 0) + 1;
-    });
-    await step({ id: 'start', title: `Start on ${input.host}`, idempotent: false }, async () => {
-      ran[`start:${input.host}`] = (ran[`start:${input.host}`] ?? 0) + 1;
-      if (input.fail) throw new Error(`service on ${input.host} did not come up`);
-      return { up: true };
-    });
-    return { data: { restarted: input.host }, summary: `Restarted the service on ${input.host}` };
-  },
-});
+const ran = restartRuns;
 
 let db: Db;
 let app: App;
