@@ -135,6 +135,24 @@ describe('approved actions: request, two-person review, run once', () => {
     expect((await getAction(db, id))!.approvals.map((x) => x.by)).toHaveLength(2);
   });
 
+  it('kinds the policy lists need one more approver while trading is live, and not after the close', async () => {
+    const policy = app.policy;
+    app.policy = { ...policy, approvals: { ...policy.approvals, extra_approver_in_trading_sessions: ['restart_service'] } };
+    const clock = app.clock;
+    try {
+      // Monday 09:40: continuous trading.
+      expect((await getAction(db, await request('trd-app-10')))).toMatchObject({ approvalsNeeded: 3, approvalsRule: 'high: 2 + 1 (trading session)' });
+      // The same Monday at 16:00, after the close; and Saturday morning.
+      app.clock = () => new Date('2026-11-23T16:00:00+08:00');
+      expect((await getAction(db, await request('trd-app-11')))).toMatchObject({ approvalsNeeded: 2, approvalsRule: 'high: 2' });
+      app.clock = () => new Date('2026-11-28T10:00:00+08:00');
+      expect((await getAction(db, await request('trd-app-12')))!.approvalsNeeded).toBe(2);
+    } finally {
+      app.policy = policy;
+      app.clock = clock;
+    }
+  });
+
   it('a pre-check that refuses stops the request, with its reason', async () => {
     await expect(request('nowhere')).rejects.toThrow(/host nowhere does not exist/);
     expect((await db.query("SELECT count(*)::int AS n FROM action_requests WHERE input->>'host' = 'nowhere'"))[0]).toEqual({ n: 0 });
