@@ -62,6 +62,8 @@ export const configSchema = z.object({
   /** The role and permission policy (YAML or JSON); unset: the shipped policy/warroom-policy.yaml. */
   WARROOM_POLICY_FILE: optionalString,
   WARROOM_INGEST_TOKEN: optionalString,
+  /** Where the audit log's head is anchored outside the database; unset: WARROOM_HOME/audit-anchors.jsonl. */
+  WARROOM_AUDIT_ANCHORS_FILE: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),
