@@ -115,7 +115,7 @@ export interface AuditVerification {
 const PAGE = 5000;
 
 function describeRow(row: AuditRow): string {
-  return `actor ${row.actor}, action ${row.action}${row.target ? `, target ${row.target}` : ''}, outcome ${row.outcome}, at ${new Date(row.at).toISOString()}`;
+  return `actor ${row.actor}, action ${row.action}${row.target ? `, target ${redactText(row.target)}` : ''}, outcome ${row.outcome}, at ${new Date(row.at).toISOString()}`;
 }
 
 /**
@@ -168,7 +168,7 @@ export async function verifyAuditChain(db: Queryable, options: VerifyAuditOption
     reason,
     anchors,
     detail: `audit row ${row.id} ${why}: ${describeRow(row)}.`,
-    row: { id: row.id, at: new Date(row.at).toISOString(), actor: row.actor, action: row.action, target: row.target, outcome: row.outcome },
+    row: { id: row.id, at: new Date(row.at).toISOString(), actor: row.actor, action: row.action, target: row.target === null ? null : redactText(row.target), outcome: row.outcome },
   });
 
   for (let after = 0; ; ) {
