@@ -4,6 +4,8 @@ import { errorMessage } from '../core/errors.js';
 import type { Route } from '../bot/http.js';
 import { queueDashboardRoutes } from '../server/routes/queue-dashboard.js';
 import type { App } from '../tools/services.js';
+import { anchorAudit } from '../db/audit-anchors.js';
+import { auditHead, formatAuditHead } from '../db/audit.js';
 import { createBullmqQueue, type BullmqActionQueue } from '../workers/bullmq-queue.js';
 import { createLocalQueue } from '../workers/local-queue.js';
 import { createActionProcessor } from '../workers/processor.js';
@@ -16,6 +18,22 @@ import type { ActionQueue } from '../workers/queue.js';
 export function createActionQueue(app: App, options: { prefix?: string; lockDurationMs?: number; stalledIntervalMs?: number } = {}): ActionQueue {
   if (!app.config.REDIS_URL) return createLocalQueue({ db: app.db, logger: app.logger });
   return createBullmqQueue({ url: app.config.REDIS_URL, logger: app.logger, ...options });
+}
+
+/**
+ * The audit hooks of approved actions: after each decision the chain's head is anchored outside the
+ * database (WARROOM_AUDIT_ANCHORS_FILE), and updated request cards show it ("audit #1234 a1b2c3d4").
+ */
+export function auditHooks(app: App): { afterAudit: () => Promise<void>; auditHead: () => Promise<string | undefined> } {
+  return {
+    afterAudit: async () => {
+      await anchorAudit(app.db, app.config);
+    },
+    auditHead: async () => {
+      const head = await auditHead(app.db);
+      return head ? formatAuditHead(head) : undefined;
+    },
+  };
 }
 
 export interface ActionRuntime {

@@ -12,7 +12,8 @@ import { WarroomError } from '../core/errors.js';
 import { isLoopbackAddress, isWildcardAddress, urlHost } from '../core/hosts.js';
 import { startHttpServer } from '../server/http.js';
 import type { ActionQueue } from '../workers/queue.js';
-import { createActionQueue, createActionRuntime } from './action-runtime.js';
+import { auditHooks, createActionQueue, createActionRuntime } from './action-runtime.js';
+import { auditAnchorsPath, startAuditAnchoring } from '../db/audit-anchors.js';
 import { alertRoutes } from '../server/routes/alerts.js';
 import { ingestRoutes } from '../server/routes/ingest.js';
 import { internalCliRoutes, type CliRequest, type CliResult } from '../server/routes/internal-cli.js';
@@ -84,8 +85,11 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
   incidentPolicy(app.config);
   const host = options.host ?? '127.0.0.1';
   const queue = options.queue ?? createActionQueue(app);
-  const bot = createBot(app, [], { queue });
-  const actions = createActionRuntime(bot, queue);
+  const hooks = auditHooks(app);
+  const bot = createBot(app, [], { queue, ...hooks });
+  const actions = createActionRuntime(bot, queue, hooks);
+  // Every minute (and at stop) the audit chain's head is anchored outside the database too.
+  const anchoring = startAuditAnchoring(app.db, auditAnchorsPath(app.config), { onError: (err) => app.logger.warn({ err: errorMessage(err) }, 'anchoring the audit log failed') });
   const platforms = connectPlatforms(bot, app.config, app.logger);
   checkExposure(app, { host, webChat: platforms.webChat !== undefined, ...(options.allowRemote ? { allowRemote: true } : {}) });
   const owner = app.db.kind === 'pglite' && options.cli ? { token: newServerToken(), run: options.cli } : undefined;
@@ -145,6 +149,7 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
       timers?.stop();
       await resuming;
       await actions.stop();
+      await anchoring.stop();
       await platforms.stop();
       await http.close();
     },

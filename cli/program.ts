@@ -7,11 +7,11 @@ import { renderText } from '../bot/render/text.js';
 import { errorMessage, WarroomError } from '../core/errors.js';
 import { shippedRunbooksDir } from '../core/paths.js';
 import { formatShort, formatZoned, runningClock } from '../core/time.js';
-import { verifyAuditChain } from '../db/audit.js';
 import { loadDemo } from '../db/demo.js';
 import { exportDocument, importJson, type ImportReport } from '../db/import.js';
 import { migrate } from '../db/migrate.js';
 import { ingestRunbooks } from '../knowledge/ingest.js';
+import { registerAuditCommands } from './audit.js';
 import { registerChangeIntelCommands } from './change-intel.js';
 import { runTerminalChat } from './chat.js';
 import { resolveIn, type CliIo } from './io.js';
@@ -37,6 +37,7 @@ export const FORWARDED_COMMANDS = new Set([
   'export',
   'postmortem',
   'audit verify',
+  'audit tail',
   'kb ingest',
   'kb search',
   'kb eval',
@@ -237,17 +238,7 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
-  const audit = program.command('audit').description('the tamper-evident audit log');
-  audit
-    .command('verify')
-    .description('recompute the hash chain of the audit log')
-    .action(async () => {
-      await io.withApp(async (app) => {
-        const v = await verifyAuditChain(app.db);
-        if (!v.ok) throw new WarroomError('audit_broken', `Audit log chain is broken at row ${v.brokenAt} (of ${v.rows}).`, { hint: 'Rows were changed outside Warroom; investigate before trusting the log.' });
-        io.out(`Audit log intact: ${v.rows} rows.\n`);
-      });
-    });
+  registerAuditCommands(program, io);
 
   program
     .command('postmortem')

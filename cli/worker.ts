@@ -1,4 +1,4 @@
-import { createActionQueue, createActionRuntime } from '../app/action-runtime.js';
+import { auditHooks, createActionQueue, createActionRuntime } from '../app/action-runtime.js';
 import { createApp } from '../app/create-app.js';
 import { createBot } from '../bot/bot.js';
 import { connectPlatforms } from '../bot/platforms/connect.js';
@@ -26,10 +26,11 @@ export async function runWorker(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const app = await createApp(config, { logger });
   const queue = createActionQueue(app);
-  const bot = createBot(app, [], { queue });
+  const hooks = auditHooks(app);
+  const bot = createBot(app, [], { queue, ...hooks });
   // The platforms' Web API clients, for progress on the request cards; no routes, no sockets.
   connectPlatforms(bot, config, logger);
-  const runtime = createActionRuntime(bot, queue);
+  const runtime = createActionRuntime(bot, queue, hooks);
   await runtime.startWorker();
   runtime.startSweeper();
   logger.info({ db: app.db.description, concurrency: config.WARROOM_WORKER_CONCURRENCY, platforms: [...bot.platforms.keys()] }, 'action worker running');

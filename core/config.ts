@@ -68,6 +68,8 @@ export const configSchema = z.object({
   WARROOM_WORKER: z.preprocess(emptyToUndefined, z.enum(['on', 'off']).default('on')),
   /** Approved actions one worker process runs at once. */
   WARROOM_WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).default(4)),
+  /** Where the audit log's head is anchored outside the database; unset: WARROOM_HOME/audit-anchors.jsonl. */
+  WARROOM_AUDIT_ANCHORS_FILE: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../core/paths.js';
+import { createPgliteDb } from '../../db/pglite.js';
 
 const cli = join(packageRoot, 'cli', 'main.ts');
 
@@ -101,6 +102,24 @@ describe('warroom CLI', slow, () => {
     writeFileSync(good, JSON.stringify({ systems: [{ id: 'a', name: 'A', tier: 'B' }] }));
     expect((await warroom(h, ['import', good])).stdout).toMatch(/systems\s+1 new, 0 updated, 0 unchanged/);
     expect((await warroom(h, ['import', good])).stdout).toMatch(/systems\s+0 new, 0 updated, 1 unchanged/);
+  });
+
+  it('audit tail shows what was recorded; after a row is edited in the database, audit verify exits non-zero naming it', async () => {
+    const h = home();
+    expect((await warroom(h, ['ask', '--as', 'nobody', 'systems'])).code).toBe(0);
+    const tail = await warroom(h, ['audit', 'tail']);
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout).toMatch(/^#1\s+\S+\s+cli:nobody\s+tool:list_systems\s+-\s+no_data\s+\{"durationMs":[\d.]+,"input":\{\}\}\nhead: audit #1 [0-9a-f]{8}\n$/);
+    expect((await warroom(h, ['audit', 'verify'])).stdout).toMatch(/^Audit log intact: 1 row, hash chain intact/);
+    // Someone with the database's superuser rights edits the row behind the append-only triggers.
+    const db = await createPgliteDb(join(h, 'pgdata'));
+    await db.exec('ALTER TABLE audit_log DISABLE TRIGGER USER');
+    await db.query("UPDATE audit_log SET outcome = 'success'");
+    await db.exec('ALTER TABLE audit_log ENABLE TRIGGER USER');
+    await db.close();
+    const verify = await warroom(h, ['audit', 'verify']);
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).toMatch(/^warroom: Audit log broken: audit row 1 does not match its hash \(edited after it was written\): actor cli:nobody, action tool:list_systems, outcome success, at /);
   });
 
   it('names a bad environment variable and exits 2', async () => {

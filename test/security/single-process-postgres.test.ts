@@ -45,7 +45,7 @@ describe.runIf(runPostgres)('several processes on one PostgreSQL', { timeout: 30
       expect(a!.code, a!.stderr).toBe(0);
       expect(b!.code, b!.stderr).toBe(0);
       const v = await verifyAuditChain(t.db);
-      expect(v).toEqual({ ok: true, rows: 2 * rows });
+      expect(v).toMatchObject({ ok: true, rows: 2 * rows });
       // Both really ran at the same time: their rows interleave.
       const actors = (await t.db.query<{ actor: string }>('SELECT actor FROM audit_log ORDER BY id')).map((r) => r.actor);
       const switches = actors.filter((x, i) => i > 0 && x !== actors[i - 1]).length;
