@@ -9,6 +9,8 @@ import { toolResultView } from '../../bot/views/tool-view-table.js';
 import { loadConfig } from '../../core/config.js';
 import type { Db } from '../../db/db.js';
 import { splitCommandTemplate } from '../../tools/change-intel/fleet/ssh-driver.js';
+import { parseSnapshot } from '../../tools/change-intel/fleet/validate.js';
+import { snapshotSchema } from '../../tools/change-intel/snapshot.js';
 import type { SenseFleetOutput } from '../../tools/change-intel/sense-fleet.js';
 import { findSnapshots, storeSnapshots } from '../../tools/change-intel/snapshots-store.js';
 import type { App } from '../../tools/services.js';
@@ -392,4 +394,33 @@ if (host === 'slow-01') {
     expect(() => loadConfig({ WARROOM_FLEET_SSH_COMMAND: 'ssh trd-app-01 warroom-sensor' })).toThrow(/WARROOM_FLEET_SSH_COMMAND .*must contain \{host\}/);
     expect(loadConfig({}).WARROOM_FLEET_CONCURRENCY).toBe(32);
   });
+});
+
+describe('sense_fleet: the fast snapshot check accepts exactly what the store schema accepts', () => {
+  const good = agentSnapshot('trd-app-01');
+  const cases: Array<[string, unknown]> = [
+    ['a snapshot', good],
+    ['extra fields, dropped as the schema drops them', { ...good, agent: 'v2', factors: { 'os.sysctl': [{ key: 'vm.swappiness', value: '1', seen: 3 }] } }],
+    ['null values', { ...good, factors: { 'os.sysctl': [{ key: 'a', value: null }] } }],
+    ['no factors at all', { ...good, factors: {} }],
+    ['a missing value', { ...good, factors: { 'os.sysctl': [{ key: 'a' }] } }],
+    ['an empty key', { ...good, factors: { 'os.sysctl': [{ key: '', value: 1 }] } }],
+    ['a key too long', { ...good, factors: { 'os.sysctl': [{ key: 'k'.repeat(8193), value: 1 }] } }],
+    ['a bad sensor id', { ...good, factors: { OS: [{ key: 'a', value: 1 }] } }],
+    ['items not a list', { ...good, factors: { 'os.sysctl': { key: 'a', value: 1 } } }],
+    ['an item not an object', { ...good, factors: { 'os.sysctl': ['a'] } }],
+    ['a time without offset', { ...good, takenAt: '2026-11-23T09:45:00' }],
+    ['a blank host', { ...good, host: '  ' }],
+    ['a padded host, trimmed', { ...good, host: '  trd-app-01 ' }],
+    ['an unknown label', { ...good, label: 'later' }],
+    ['not an object', [good]],
+  ];
+  for (const [name, doc] of cases) {
+    it(name, () => {
+      const zod = snapshotSchema.safeParse(doc);
+      const fast = parseSnapshot(doc);
+      expect(fast.success).toBe(zod.success);
+      if (zod.success && fast.success) expect(fast.data).toEqual(zod.data);
+    });
+  }
 });

@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { describeIssues, snapshotSchema, type Snapshot, type SnapshotLabel } from '../snapshot.js';
+import type { Snapshot, SnapshotLabel } from '../snapshot.js';
 import { snapshotId } from '../snapshots-store.js';
 import { HostFailure, type FleetDriver } from './driver.js';
+import { parseSnapshot } from './validate.js';
 
 export type HostStatus = 'ok' | 'failed' | 'timeout';
 
@@ -47,12 +48,12 @@ export function acceptSnapshot(doc: unknown, options: AcceptOptions = {}): Snaps
     if (!Array.isArray(list) || list.length !== 1) throw new HostFailure(`sent a fleet document with ${Array.isArray(list) ? list.length : 'no list of'} snapshots; expected this host's one`);
     one = list[0];
   }
-  const parsed = snapshotSchema.safeParse(one);
+  const parsed = parseSnapshot(one);
   if (!parsed.success) {
-    const problems = describeIssues(parsed.error);
+    const { problems } = parsed;
     throw new HostFailure(`not a snapshot: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`);
   }
-  const s = parsed.data as Snapshot;
+  const s = parsed.data;
   if (options.maxAgeMs !== undefined && options.now) {
     const age = options.now.getTime() - new Date(s.takenAt).getTime();
     if (age > options.maxAgeMs) throw new HostFailure(`stale: taken at ${s.takenAt}, ${Math.round(age / 60_000)} min before the collection (limit ${Math.round(options.maxAgeMs / 60_000)} min)`);

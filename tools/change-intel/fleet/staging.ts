@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../../core/logger.js';
-import { describeIssues, snapshotSchema, type Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../snapshot.js';
+import { parseSnapshot } from './validate.js';
 
 /**
  * Snapshots collected but not yet stored wait in a file (one JSON snapshot per line), not in
@@ -16,6 +18,7 @@ import { describeIssues, snapshotSchema, type Snapshot } from '../snapshot.js';
 export class StagingFile {
   private readonly out: WriteStream;
   private failed: Error | undefined;
+  private drained: Promise<void> | undefined;
 
   private constructor(readonly path: string) {
     this.out = createWriteStream(path, { mode: 0o600 });
@@ -38,14 +41,21 @@ export class StagingFile {
     return new StagingFile(join(where, `${safe}-${randomUUID()}.jsonl`));
   }
 
+  /** Resolves when the stream can take more; every writer waiting for the same drain shares one wait. */
   async write(s: Snapshot): Promise<void> {
     if (this.failed) throw this.failed;
     if (!this.out.write(`${JSON.stringify(s)}\n`)) {
-      await new Promise<void>((resolve, reject) => {
-        this.out.once('drain', resolve);
-        this.out.once('error', reject);
-      });
+      this.drained ??= once(this.out, 'drain').then(
+        () => {
+          this.drained = undefined;
+        },
+        (err: unknown) => {
+          this.drained = undefined;
+          throw err;
+        },
+      );
     }
+    if (this.drained) await this.drained;
   }
 
   async close(): Promise<void> {
@@ -73,9 +83,9 @@ export async function* readStaging(path: string, batchSize = 100): AsyncGenerato
   for await (const line of lines) {
     n++;
     if (!line.trim()) continue;
-    const parsed = snapshotSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) throw new Error(`${path} line ${n}: ${describeIssues(parsed.error).slice(0, 3).join('; ')}`);
-    batch.push(parsed.data as Snapshot);
+    const parsed = parseSnapshot(JSON.parse(line));
+    if (!parsed.success) throw new Error(`${path} line ${n}: ${parsed.problems.slice(0, 3).join('; ')}`);
+    batch.push(parsed.data);
     if (batch.length >= batchSize) {
       yield batch;
       batch = [];
