@@ -17,7 +17,7 @@ import type { App } from '../../tools/services.js';
 import { toolContext } from '../../tools/services.js';
 import type { StepRunner, StepSpec, ToolContext, ToolResult } from '../../tools/tool.js';
 import { createTestApp } from '../helpers/app.js';
-import { createTestPglite } from '../helpers/db.js';
+import { createTestPglite, drivers } from '../helpers/db.js';
 
 const CHANGE = 'CAB-20261123-017';
 const TAKEN_AT = '2026-11-23T09:45:00+08:00';
@@ -118,8 +118,9 @@ function running(pid: number): boolean {
 const pad = (n: number) => String(n).padStart(2, '0');
 const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${pad(i + 1)}`);
 
-describe('sense_fleet: collecting perception factors from a fleet', () => {
+for (const driver of drivers) describe.skipIf(!driver.enabled)(`sense_fleet: collecting perception factors from a fleet, stored on ${driver.name}`, () => {
   let db: Db;
+  let closeDb: () => Promise<void>;
   let app: App;
   let agents: Agents;
   let home: string;
@@ -127,7 +128,7 @@ describe('sense_fleet: collecting perception factors from a fleet', () => {
 
   beforeAll(async () => {
     agents = await startAgents();
-    db = await createTestPglite();
+    ({ db, close: closeDb } = await driver.open());
     home = mkdtempSync(join(tmpdir(), 'warroom-fleet-test-'));
     app = await createTestApp(db, {
       env: { WARROOM_HOME: home, WARROOM_FLEET_HTTP_URL: `http://127.0.0.1:${agents.port}/hosts/{host}/snapshot`, WARROOM_FLEET_CONCURRENCY: '8', WARROOM_FLEET_TIMEOUT_SECONDS: '5' },
@@ -140,7 +141,7 @@ describe('sense_fleet: collecting perception factors from a fleet', () => {
   afterAll(async () => {
     await new Promise<void>((resolve) => agents.server.close(() => resolve()));
     agents.server.closeAllConnections();
-    await db.close();
+    await closeDb();
   });
 
   const ctx = (extra: Partial<ToolContext> = {}) => toolContext(app, actor, { approvedActionId: 'ACT-TEST-1', ...extra });
