@@ -29,7 +29,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     calendar,
     policy,
     logger,
-    tools: createToolRegistry(),
+    tools: createToolRegistry([], { config }),
     embedder: createEmbedder(config),
     clock: options.clock ?? configuredClock(config),
     async close() {

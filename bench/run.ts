@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 
-const benches = ['kb-bench.ts', 'diff-bench.ts', 'declare-bench.ts', 'alerts-bench.ts'].filter((b) => existsSync(join(packageRoot, 'bench', b)));
+const benches = ['kb-bench.ts', 'diff-bench.ts', 'declare-bench.ts', 'alerts-bench.ts', 'fleet-bench.ts'].filter((b) => existsSync(join(packageRoot, 'bench', b)));
 let failed = 0;
 for (const b of benches) {
   console.log(`\n=== ${b}`);

@@ -115,6 +115,27 @@ export const configSchema = z.object({
   WARROOM_UPDATE_INTERVALS: z.preprocess(emptyToUndefined, z.string().default('P0=15,P1=30,P2=60,P3=0')),
   /** How often stage timers and update drafts are checked, in seconds. */
   WARROOM_TIMER_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(3600).default(30)),
+
+  // Fleet collection (sense_fleet): how perception-factor snapshots are fetched from many hosts.
+  /** The driver used when a request names none; unset: the only one configured below. */
+  WARROOM_FLEET_DRIVER: z.preprocess(emptyToUndefined, z.enum(['ssh', 'http', 'drop']).optional()),
+  /** Command run per host, split into words without a shell; `{host}` is replaced; stdout is the snapshot JSON. */
+  WARROOM_FLEET_SSH_COMMAND: z.preprocess(emptyToUndefined, z.string().refine((v) => v.includes('{host}'), 'must contain {host}, e.g. ssh -o BatchMode=yes {host} warroom-sensor --json').optional()),
+  /** Agent endpoint per host, GET returning the snapshot JSON; `{host}` is replaced. */
+  WARROOM_FLEET_HTTP_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .refine((v) => /^https?:\/\//.test(v), 'must start with http:// or https://')
+      .refine((v) => v.includes('{host}'), 'must contain {host}, e.g. http://{host}:9100/snapshot')
+      .optional(),
+  ),
+  /** Sent to the agents as `Authorization: Bearer …`. */
+  WARROOM_FLEET_HTTP_TOKEN: optionalString,
+  /** Folder where agents leave `<host>.json` (or `<host>/*.json`). */
+  WARROOM_FLEET_DROP_DIR: optionalString,
+  WARROOM_FLEET_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(32)),
+  WARROOM_FLEET_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(3600).default(20)),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -7,6 +7,8 @@ import { openIncidentsTool } from './incidents/open-incidents.js';
 import { ToolRegistry } from './registry.js';
 import { getRunbookTool, searchRunbooksTool } from './knowledge-search/search-runbooks.js';
 import { diffSnapshotsTool } from './change-intel/snapshot-diff.js';
+import { createSenseFleetTool, fleetSettingsFromConfig } from './change-intel/sense-fleet.js';
+import { configSchema, type Config } from '../core/config.js';
 import type { ToolDefinition } from './tool.js';
 
 /** Every shipped tool. Adding a tool is one file in tools/ and one line here. */
@@ -14,9 +16,16 @@ export const builtinTools: ToolDefinition[] = [listSystemsTool, oncallTool, chan
 // Change intelligence: perception-factor diffs and their noise rules.
 builtinTools.push(diffSnapshotsTool, noiseRulesTool, noiseRuleAddTool, noiseRuleRemoveTool);
 
-export function createToolRegistry(extra: ToolDefinition[] = []): ToolRegistry {
+export interface ToolRegistryOptions {
+  /** What configured tools read (the fleet drivers); unset: the defaults, with no fleet driver configured. */
+  config?: Config;
+}
+
+export function createToolRegistry(extra: ToolDefinition[] = [], options: ToolRegistryOptions = {}): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of [...builtinTools, ...extra]) registry.register(tool);
+  // Fleet collection reaches hosts through the drivers configured in WARROOM_FLEET_*.
+  registry.register(createSenseFleetTool(fleetSettingsFromConfig(options.config ?? configSchema.parse({}))));
   // The localization card calls other tools through the registry, so it is built with it.
   registry.register(createLocalizeTool(registry));
   return registry;

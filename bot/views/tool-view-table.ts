@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { changeLookupTool } from '../../tools/change-intel/change-lookup.js';
 import { localizeToolRef } from '../../tools/change-intel/localize.js';
 import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from '../../tools/change-intel/noise-rules.js';
+import { senseFleetToolRef } from '../../tools/change-intel/sense-fleet.js';
 import { diffSnapshotsTool } from '../../tools/change-intel/snapshot-diff.js';
 import { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
 import { getRunbookTool } from '../../tools/knowledge-search/search-runbooks.js';
@@ -10,6 +11,7 @@ import { oncallTool } from '../../tools/oncall/oncall.js';
 import type { ToolRef, ToolResult } from '../../tools/tool.js';
 import type { Lang, OutgoingMessage } from '../messages.js';
 import { diffView, noiseAddedView, noiseRulesView } from './diff-views.js';
+import { fleetView } from './fleet-view.js';
 import { localizationView } from './localization-view.js';
 import { runbookView } from './runbook-views.js';
 import { changesView, incidentsView, oncallView, systemsView, toolProblemView, withAuditNote } from './tool-views.js';
@@ -38,6 +40,7 @@ const TABLE = new Map<string, Entry>([
   row(noiseRulesTool, (d, lang) => noiseRulesView(d, lang)),
   row(noiseRuleAddTool, (d, lang) => noiseAddedView(d, lang)),
   row(noiseRuleRemoveTool, (_d, lang, _tz, r) => ({ lang, text: r.summary })),
+  row(senseFleetToolRef, (d, lang) => fleetView(d, lang)),
 ]);
 
 /** A tool's result as people see it: its view, or the error said plainly. */
