@@ -192,6 +192,13 @@ export function helpMessage(lang: Lang): OutgoingMessage {
           t(lang, '现在什么情况 · status INC-… · 今天有哪些故障 — 给管理者的现状', "status · status INC-… · today's incidents — where things stand, for managers"),
         ],
       },
+      {
+        title: t(lang, '操作（需审批）', 'Actions (need approval)'),
+        lines: [
+          t(lang, '/failover status [池] — 主备池状态；/failover switch <池> [--to <节点>] [原因] — 申请切换（两人审批）', '/failover status [pool] — failover pools; /failover switch <pool> [--to <node>] [reason] — request a switch (two approvers)'),
+          t(lang, '/action approve|reject|cancel|status <ACT-…> · /action list — 审批、驳回、取消、查看操作申请', '/action approve|reject|cancel|status <ACT-…> · /action list — decide on and follow action requests'),
+        ],
+      },
     ],
   };
 }
