@@ -12,6 +12,7 @@ import { WarroomError } from '../core/errors.js';
 import { isLoopbackAddress, isWildcardAddress, urlHost } from '../core/hosts.js';
 import { startHttpServer } from '../server/http.js';
 import { alertRoutes } from '../server/routes/alerts.js';
+import { failoverRoutes } from '../server/routes/failover.js';
 import { ingestRoutes } from '../server/routes/ingest.js';
 import { internalCliRoutes, type CliRequest, type CliResult } from '../server/routes/internal-cli.js';
 import { connectHostFor, newServerToken, removeServerFile, writeServerFile } from './server-file.js';
@@ -54,7 +55,7 @@ export function checkExposure(app: App, options: { host: string; webChat: boolea
   if (!webChat && !openWebhooks) return;
   const reasons = [
     ...(webChat ? ['the web chat (/chat) would be reachable from other machines'] : []),
-    ...(openWebhooks ? ['WARROOM_INGEST_TOKEN is not set, so the webhooks (/api/alerts, /api/changes, /api/change-events, /api/snapshots) would have no token'] : []),
+    ...(openWebhooks ? ['WARROOM_INGEST_TOKEN is not set, so the webhooks (/api/alerts, /api/changes, /api/change-events, /api/snapshots, /api/failover/status) would have no token'] : []),
   ];
   throw new WarroomError('remote_listen_refused', `Refusing to listen on ${host} (beyond loopback): ${reasons.join('; and ')}.`, {
     hint: [
@@ -86,6 +87,7 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
     host,
     routes: [
       ...ingestRoutes(),
+      ...failoverRoutes(),
       ...alertRoutes(incidentService(bot), app.config),
       ...platforms.routes,
       ...(owner ? internalCliRoutes(owner.token, (req) => owner.run(app, req, { baseUrl })) : []),

@@ -13,6 +13,7 @@ import { exportDocument, importJson, type ImportReport } from '../db/import.js';
 import { migrate } from '../db/migrate.js';
 import { ingestRunbooks } from '../knowledge/ingest.js';
 import { registerChangeIntelCommands } from './change-intel.js';
+import { registerFailoverCommands } from './failover.js';
 import { runTerminalChat } from './chat.js';
 import { resolveIn, type CliIo } from './io.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
@@ -44,6 +45,7 @@ export const FORWARDED_COMMANDS = new Set([
   'noise list',
   'noise rm',
   'chat-link',
+  'failover status',
 ]);
 
 /** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
@@ -250,6 +252,7 @@ export function buildProgram(io: CliIo): Command {
   registerKnowledgeCommands(program, io);
   registerChangeIntelCommands(program, io);
   registerLocalizeCommand(program, io);
+  registerFailoverCommands(program, io);
 
   program
     .command('chat-link')

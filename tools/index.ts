@@ -7,17 +7,28 @@ import { openIncidentsTool } from './incidents/open-incidents.js';
 import { ToolRegistry } from './registry.js';
 import { getRunbookTool, searchRunbooksTool } from './knowledge-search/search-runbooks.js';
 import { diffSnapshotsTool } from './change-intel/snapshot-diff.js';
+import { failoverStatusTool } from './failover/failover-status.js';
+import { createFailoverSwitchTool } from './failover/failover-switch.js';
+import { createFailoverDrivers, type FailoverDrivers } from './failover/drivers.js';
 import type { ToolDefinition } from './tool.js';
 
 /** Every shipped tool. Adding a tool is one file in tools/ and one line here. */
 export const builtinTools: ToolDefinition[] = [listSystemsTool, oncallTool, changeLookupTool, openIncidentsTool, searchRunbooksTool, getRunbookTool];
 // Change intelligence: perception-factor diffs and their noise rules.
 builtinTools.push(diffSnapshotsTool, noiseRulesTool, noiseRuleAddTool, noiseRuleRemoveTool);
+// Pooled failover: the read; the switch is built with its drivers below.
+builtinTools.push(failoverStatusTool);
 
-export function createToolRegistry(extra: ToolDefinition[] = []): ToolRegistry {
+export interface ToolRegistryOptions {
+  /** How failover_switch acts (app/create-app.ts: from WARROOM_FAILOVER_DRIVER/SCRIPTS); default: only pools that name `simulated`. */
+  failoverDrivers?: FailoverDrivers;
+}
+
+export function createToolRegistry(extra: ToolDefinition[] = [], options: ToolRegistryOptions = {}): ToolRegistry {
   const registry = new ToolRegistry();
   for (const tool of [...builtinTools, ...extra]) registry.register(tool);
   // The localization card calls other tools through the registry, so it is built with it.
   registry.register(createLocalizeTool(registry));
+  registry.register(createFailoverSwitchTool(options.failoverDrivers ?? createFailoverDrivers()));
   return registry;
 }

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+export interface ShellResult {
+  exitCode: number | null;
+  timedOut: boolean;
+  aborted: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+const TAIL_CHARS = 2000;
+const KILL_GRACE_MS = 2000;
+
+/** Keep only the end of a stream: the part that says how it ended. */
+function tailCollector(): { add(chunk: Buffer): void; text(): string } {
+  let text = '';
+  return {
+    add(chunk) {
+      text = (text + chunk.toString('utf8')).slice(-TAIL_CHARS * 2);
+    },
+    text: () => text.slice(-TAIL_CHARS),
+  };
+}
+
+/**
+ * Run one command with `/bin/sh -c` in its own process group, so a timeout or an abort ends the
+ * command and whatever it started (curl, ssh): SIGTERM, then SIGKILL after a grace period.
+ */
+export function runShell(command: string, options: { env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal }): Promise<ShellResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const out = tailCollector();
+    const err = tailCollector();
+    child.stdout.on('data', out.add);
+    child.stderr.on('data', err.add);
+    let timedOut = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = () => {
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid) process.kill(-child.pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      kill('SIGTERM');
+      killTimer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, options.timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      stop();
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    let finished = false;
+    const finish = (exitCode: number | null, spawnError?: Error) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ exitCode, timedOut, aborted, stdout: out.text(), stderr: spawnError ? spawnError.message : err.text(), durationMs: Math.round(performance.now() - started) });
+    };
+    child.on('error', (e) => finish(null, e));
+    child.on('close', (code) => finish(code));
+  });
+}
+
+/** A shell word that stands for `text` itself, whatever it contains. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
