@@ -33,13 +33,15 @@ const failed = (what: string, r: DriverOutcome) => `${what}: ${r.detail}`;
 
 /**
  * Hand over: release the VIP, then stop the service (traffic leaves before the service goes).
- * Both are attempted; on a failure the result says whether the node still holds the VIP.
+ * Both are attempted; on a failure the result says whether the node still holds the VIP. A release
+ * that fails because the node no longer holds the VIP (already released) has reached its goal.
  */
 export async function releaseAndStop(driver: FailoverDriver, t: FailoverTarget, signal?: AbortSignal): Promise<StepOutcome> {
   const release = await driver.releaseVip(t, signal);
   const stop = await driver.stopService(t, signal);
   if (release.ok && stop.ok) return outcome(true, `VIP released, service stopped on ${t.node}`, release.output, stop.output);
   const held = (await holders(driver, t, signal))?.includes(t.node);
+  if (stop.ok && held === false) return outcome(true, `${t.node} no longer holds the VIP (${failed('release VIP', release)}); service stopped`, release.output, stop.output);
   const detail = [!release.ok && failed('release VIP', release), !stop.ok && failed('stop service', stop)].filter(Boolean).join('; ');
   return { ...outcome(false, detail, release.output, stop.output), ...(held === undefined ? {} : { holdsVip: held }) };
 }
