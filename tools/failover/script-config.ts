@@ -21,10 +21,10 @@ export const SCRIPT_ACTIONS = ['releaseVip', 'stopService', 'acquireVip', 'start
 export type ScriptAction = (typeof SCRIPT_ACTIONS)[number];
 
 const timeoutSeconds = z.number().positive().max(3600);
-const command = z.union([
-  z.string().trim().min(1, 'must not be empty'),
-  z.object({ run: z.string().trim().min(1, 'must not be empty'), timeoutSeconds: timeoutSeconds.optional() }).strict(),
-]);
+const command = z.union(
+  [z.string().trim().min(1, 'must not be empty'), z.object({ run: z.string().trim().min(1, 'must not be empty'), timeoutSeconds: timeoutSeconds.optional() }).strict()],
+  { errorMap: (_issue, ctx) => ({ message: ctx.data === undefined ? 'Required: a shell command' : 'expected a non-empty shell command, or {run, timeoutSeconds}' }) },
+);
 const commandsShape = Object.fromEntries(SCRIPT_ACTIONS.map((a) => [a, command])) as Record<ScriptAction, typeof command>;
 
 export const scriptConfigSchema = z

@@ -12,6 +12,7 @@ export interface ShellResult {
 
 const TAIL_CHARS = 2000;
 const KILL_GRACE_MS = 2000;
+const EXIT_GRACE_MS = 200;
 
 /** Keep only the end of a stream: the part that says how it ended. */
 function tailCollector(): { add(chunk: Buffer): void; text(): string } {
@@ -26,7 +27,8 @@ function tailCollector(): { add(chunk: Buffer): void; text(): string } {
 
 /**
  * Run one command with `/bin/sh -c` in its own process group, so a timeout or an abort ends the
- * command and whatever it started (curl, ssh): SIGTERM, then SIGKILL after a grace period.
+ * command and whatever it started (curl, ssh): SIGTERM, then SIGKILL after a grace period. Once the
+ * shell has exited, the command is done, even if something it started in the background lives on.
  */
 export function runShell(command: string, options: { env?: Record<string, string>; timeoutMs: number; signal?: AbortSignal }): Promise<ShellResult> {
   const started = performance.now();
@@ -38,7 +40,6 @@ export function runShell(command: string, options: { env?: Record<string, string
     child.stderr.on('data', err.add);
     let timedOut = false;
     let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
     const stop = () => {
       const kill = (sig: NodeJS.Signals) => {
         try {
@@ -48,8 +49,7 @@ export function runShell(command: string, options: { env?: Record<string, string
         }
       };
       kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
+      setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -66,12 +66,21 @@ export function runShell(command: string, options: { env?: Record<string, string
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      if (killTimer) clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
       resolve({ exitCode, timedOut, aborted, stdout: out.text(), stderr: spawnError ? spawnError.message : err.text(), durationMs: Math.round(performance.now() - started) });
     };
     child.on('error', (e) => finish(null, e));
     child.on('close', (code) => finish(code));
+    // A command that starts a daemon may leave it holding stdout: once the shell itself has exited,
+    // take what output there is and let the daemon be (it is not killed by the timeout).
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code);
+      }, EXIT_GRACE_MS);
+    });
   });
 }
 
