@@ -11,7 +11,7 @@ import { applyStatusUpdate } from '../../tools/failover/status-update.js';
 import { toolContext, type App } from '../../tools/services.js';
 import type { ToolContext } from '../../tools/tool.js';
 import { createTestApp, DEMO_NOW } from '../helpers/app.js';
-import { createTestPglite } from '../helpers/db.js';
+import { drivers } from '../helpers/db.js';
 import { memorySteps } from '../helpers/memory-steps.js';
 import { getText, startNameService, type NameService } from '../helpers/name-service.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -22,11 +22,12 @@ import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
  * and start/stop the services through their HTTP controls. What a client reaches through the "VIP"
  * is the proof; the proxy's event list proves each change was applied exactly once.
  */
-describe('failover_switch on loopback with the script driver', { timeout: 60_000 }, () => {
+for (const driver of drivers) describe.skipIf(!driver.enabled)(`failover_switch on loopback with the script driver, on ${driver.name}`, { timeout: 60_000 }, () => {
   const names = ['zdbp-01', 'zdbp-02', 'zdbp-03'] as const;
   let services: Record<string, NameService>;
   let proxy: TcpProxy;
   let db: Db;
+  let closeDb: () => Promise<void>;
   let app: App;
   const ctx = (extra: Partial<ToolContext> = {}) => toolContext(app, 'sunqiang', { approvedActionId: 'ACT-TEST-1', ...extra });
   const viaVip = () => getText(proxy.port);
@@ -49,7 +50,7 @@ describe('failover_switch on loopback with the script driver', { timeout: 60_000
     };
     const file = join(mkdtempSync(join(tmpdir(), 'warroom-failover-')), 'failover-scripts.json');
     writeFileSync(file, JSON.stringify(scripts, null, 2));
-    db = await createTestPglite();
+    ({ db, close: closeDb } = await driver.open());
     app = await createTestApp(db, { env: { WARROOM_FAILOVER_DRIVER: 'script', WARROOM_FAILOVER_SCRIPTS: file } });
   });
 
@@ -77,7 +78,7 @@ describe('failover_switch on loopback with the script driver', { timeout: 60_000
   afterAll(async () => {
     await proxy?.close();
     await Promise.all(Object.values(services ?? {}).map((s) => s.close()));
-    await db?.close();
+    await closeDb?.();
   });
 
   it('after the approved switch, requests through the VIP are served by the standby; each change applied once', async () => {
