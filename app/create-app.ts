@@ -6,6 +6,7 @@ import { runningClock } from '../core/time.js';
 import type { Db } from '../db/db.js';
 import { openDb, type OpenDbOptions } from '../db/open.js';
 import { createEmbedder } from '../knowledge/embedder.js';
+import { failoverDriversFromConfig } from '../tools/failover/drivers.js';
 import { createToolRegistry } from '../tools/index.js';
 import type { App } from '../tools/services.js';
 
@@ -22,6 +23,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const calendar = new TradingCalendar({ timeZone: config.WARROOM_TIMEZONE, holidaysFile: config.WARROOM_HOLIDAYS_FILE });
   // Read before the store opens: a bad policy stops the start with the entry named, nothing half-open.
   const policy = loadPolicy(config.WARROOM_POLICY_FILE);
+  const failoverDrivers = failoverDriversFromConfig(config);
   const db = options.db ?? (await openDb(config, options.owner ? { owner: options.owner } : {}));
   const app: App = {
     config,
@@ -29,7 +31,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     calendar,
     policy,
     logger,
-    tools: createToolRegistry([], { config }),
+    tools: createToolRegistry([], { config, failoverDrivers }),
     embedder: createEmbedder(config),
     clock: options.clock ?? configuredClock(config),
     async close() {

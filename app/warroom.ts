@@ -15,6 +15,7 @@ import type { ActionQueue } from '../workers/queue.js';
 import { auditHooks, createActionQueue, createActionRuntime } from './action-runtime.js';
 import { auditAnchorsPath, startAuditAnchoring } from '../db/audit-anchors.js';
 import { alertRoutes } from '../server/routes/alerts.js';
+import { failoverRoutes } from '../server/routes/failover.js';
 import { ingestRoutes } from '../server/routes/ingest.js';
 import { internalCliRoutes, type CliRequest, type CliResult } from '../server/routes/internal-cli.js';
 import { connectHostFor, newServerToken, removeServerFile, writeServerFile } from './server-file.js';
@@ -61,7 +62,7 @@ export function checkExposure(app: App, options: { host: string; webChat: boolea
   if (!webChat && !openWebhooks) return;
   const reasons = [
     ...(webChat ? ['the web chat (/chat) would be reachable from other machines'] : []),
-    ...(openWebhooks ? ['WARROOM_INGEST_TOKEN is not set, so the webhooks (/api/alerts, /api/changes, /api/change-events, /api/snapshots) would have no token'] : []),
+    ...(openWebhooks ? ['WARROOM_INGEST_TOKEN is not set, so the webhooks (/api/alerts, /api/changes, /api/change-events, /api/snapshots, /api/failover/status) would have no token'] : []),
   ];
   throw new WarroomError('remote_listen_refused', `Refusing to listen on ${host} (beyond loopback): ${reasons.join('; and ')}.`, {
     hint: [
@@ -98,6 +99,7 @@ export async function startWarroom(app: App, options: StartOptions): Promise<Run
     host,
     routes: [
       ...ingestRoutes(),
+      ...failoverRoutes(),
       ...alertRoutes(incidentService(bot), app.config),
       ...platforms.routes,
       ...actions.routes,

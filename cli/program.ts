@@ -13,6 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { ingestRunbooks } from '../knowledge/ingest.js';
 import { registerAuditCommands } from './audit.js';
 import { registerChangeIntelCommands } from './change-intel.js';
+import { registerFailoverCommands } from './failover.js';
 import { runTerminalChat } from './chat.js';
 import { resolveIn, type CliIo } from './io.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
@@ -52,6 +53,7 @@ export const FORWARDED_COMMANDS = new Set([
   'action reject',
   'action cancel',
   'action list',
+  'failover status',
 ]);
 
 /** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
@@ -254,6 +256,7 @@ export function buildProgram(io: CliIo): Command {
   registerActionCommands(program, io);
   registerChangeIntelCommands(program, io);
   registerLocalizeCommand(program, io);
+  registerFailoverCommands(program, io);
 
   program
     .command('chat-link')

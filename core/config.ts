@@ -77,6 +77,10 @@ export const configSchema = z.object({
   /** Pretend the process started at this moment (ISO 8601 with offset); the clock runs on from it. For replays, demos and tests. */
   WARROOM_CLOCK: z.preprocess(emptyToUndefined, z.string().datetime({ offset: true, message: 'must be ISO 8601 with an offset, e.g. 2026-11-23T09:40:00+08:00' }).optional()),
   WARROOM_CHANGE_WINDOW_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(30).default(3)),
+  /** How failover_switch acts for pools that name no driver: `script` (WARROOM_FAILOVER_SCRIPTS) or `simulated` (demos); unset: such pools cannot be switched. */
+  WARROOM_FAILOVER_DRIVER: z.preprocess(emptyToUndefined, z.enum(['simulated', 'script']).optional()),
+  /** YAML or JSON file of the script driver's commands per step (tools/failover/script-config.ts). */
+  WARROOM_FAILOVER_SCRIPTS: optionalString,
 
   // Slack (enabled when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).
   SLACK_BOT_TOKEN: optionalString,

@@ -5,7 +5,7 @@ import { formatZoned } from '../core/time.js';
 import type { Db, Queryable, Row } from './db.js';
 import { recordKinds, recordSchemas, type ImportDocument, type RecordKind } from './records.js';
 
-type ColumnKind = 'text' | 'text[]' | 'jsonb' | 'timestamptz';
+type ColumnKind = 'text' | 'text[]' | 'jsonb' | 'timestamptz' | 'boolean' | 'integer';
 interface FieldSpec {
   field: string;
   column: string;
@@ -19,6 +19,11 @@ interface TableSpec {
   /** Defaults that depend on other fields, applied before the upsert. */
   withDefaults?: (item: Record<string, unknown>) => Record<string, unknown>;
   orderBy: string;
+  /**
+   * Items nested in each record (a pool's nodes), kept in their own table and replaced as a whole:
+   * nested items missing from an import are deleted. `parentField` is the child's field naming its parent.
+   */
+  children?: { field: string; spec: TableSpec; parentField: string };
 }
 
 const f = (field: string, column: string, kind: ColumnKind = 'text'): FieldSpec => ({ field, column, kind });
@@ -106,6 +111,44 @@ export const tableSpecs: Record<RecordKind, TableSpec> = {
     // Past incidents arrive with resolvedAt and no status: they are resolved.
     withDefaults: (r) => ({ ...r, status: r.status ?? (r.resolvedAt ? 'resolved' : 'investigating') }),
     orderBy: 'opened_at, id',
+  },
+  pools: {
+    table: 'failover_pools',
+    fields: [
+      f('id', 'id'),
+      f('name', 'name'),
+      f('aliases', 'aliases', 'text[]'),
+      f('system', 'system'),
+      f('vip', 'vip'),
+      f('driver', 'driver'),
+      f('arbiterReachable', 'arbiter_reachable', 'boolean'),
+      f('arbiterCheckedAt', 'arbiter_checked_at', 'timestamptz'),
+    ],
+    withDefaults: (r) => ({ ...r, arbiterReachable: r.arbiterReachable ?? true }),
+    orderBy: 'id',
+    children: {
+      field: 'nodes',
+      parentField: 'pool',
+      spec: {
+        table: 'failover_nodes',
+        fields: [
+          f('pool', 'pool'),
+          f('id', 'node'),
+          f('host', 'host'),
+          f('role', 'role'),
+          f('priority', 'priority', 'integer'),
+          f('tags', 'tags', 'text[]'),
+          f('healthy', 'healthy', 'boolean'),
+          f('heartbeat', 'heartbeat_ok', 'boolean'),
+          f('lastSeen', 'last_seen', 'timestamptz'),
+          f('holdsVip', 'holds_vip', 'boolean'),
+          f('simulateFailure', 'simulate_failure'),
+        ],
+        deriveId: (r) => `${String(r.pool)}/${String(r.id)}`,
+        withDefaults: (r) => ({ ...r, priority: r.priority ?? 100, healthy: r.healthy ?? true, heartbeat: r.heartbeat ?? true, holdsVip: r.holdsVip ?? false }),
+        orderBy: 'pool, priority DESC, node',
+      },
+    },
   },
 };
 
@@ -201,13 +244,13 @@ function toColumnValue(kind: ColumnKind, value: unknown): unknown {
 }
 
 function castFor(kind: ColumnKind): string {
-  return kind === 'jsonb' ? '::jsonb' : kind === 'text[]' ? '::text[]' : kind === 'timestamptz' ? '::timestamptz' : '';
+  return kind === 'text' ? '' : `::${kind}`;
 }
 
 /** Upsert one record; returns whether it was inserted, updated or already identical. */
 async function upsert(tx: Queryable, spec: TableSpec, given: Record<string, unknown>): Promise<keyof ImportCounts> {
   const item = spec.withDefaults ? spec.withDefaults(given) : given;
-  const knownFields = new Set(spec.fields.map((x) => x.field));
+  const knownFields = new Set([...spec.fields.map((x) => x.field), ...(spec.children ? [spec.children.field] : [])]);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!knownFields.has(k)) extra[k] = v;
 
@@ -229,8 +272,25 @@ async function upsert(tx: Queryable, spec: TableSpec, given: Record<string, unkn
     WHERE (${updatable.map((c) => `${spec.table}.${c}`).join(', ')}) IS DISTINCT FROM (${updatable.map((c) => `EXCLUDED.${c}`).join(', ')})
     RETURNING (xmax = 0) AS inserted`;
   const rows = await tx.query<{ inserted: boolean }>(sql, values);
-  if (rows.length === 0) return 'unchanged';
-  return rows[0]?.inserted ? 'inserted' : 'updated';
+  const outcome: keyof ImportCounts = rows.length === 0 ? 'unchanged' : rows[0]?.inserted ? 'inserted' : 'updated';
+  if (!spec.children) return outcome;
+  const childrenChanged = await replaceChildren(tx, spec.children, String(item.id), (item[spec.children.field] as Record<string, unknown>[] | undefined) ?? []);
+  return outcome === 'unchanged' && childrenChanged ? 'updated' : outcome;
+}
+
+/** Upsert a record's nested items and delete those it no longer lists; true when any changed. */
+async function replaceChildren(tx: Queryable, children: NonNullable<TableSpec['children']>, parentId: string, items: Record<string, unknown>[]): Promise<boolean> {
+  const { spec, parentField } = children;
+  let changed = false;
+  const ids: string[] = [];
+  for (const child of items) {
+    const item = { ...child, [parentField]: parentId };
+    ids.push(spec.deriveId ? spec.deriveId(item) : String(item.id));
+    if ((await upsert(tx, spec, item)) !== 'unchanged') changed = true;
+  }
+  const parentColumn = spec.fields.find((x) => x.field === parentField)!.column;
+  const gone = await tx.query(`DELETE FROM ${spec.table} WHERE ${parentColumn} = $1 AND NOT (id = ANY($2::text[])) RETURNING id`, [parentId, ids]);
+  return changed || gone.length > 0;
 }
 
 /** Referenced ids that do not exist: worth a warning, not a rejection (ITSM knows systems we may not). */
@@ -250,6 +310,7 @@ async function referenceWarnings(tx: Queryable, doc: ImportDocument): Promise<st
   doc.changeEvents?.forEach((e, i) => checkSystem(`changeEvents[${i}].system`, e.system));
   doc.alerts?.forEach((a, i) => checkSystem(`alerts[${i}].system`, a.system));
   doc.incidents?.forEach((x, i) => checkSystem(`incidents[${i}].system`, x.system));
+  doc.pools?.forEach((p, i) => checkSystem(`pools[${i}].system`, p.system));
   return warnings.length > 10 ? [...warnings.slice(0, 10), `… and ${warnings.length - 10} more unknown references`] : warnings;
 }
 
@@ -283,20 +344,31 @@ function fromColumnValue(kind: ColumnKind, value: unknown, timeZone: string): un
   return value;
 }
 
+/** One table's rows in the import format, with nested items under their parent. */
+async function exportTable(db: Db, spec: TableSpec, timeZone: string): Promise<Record<string, unknown>[]> {
+  const rows = await db.query<Row>(`SELECT * FROM ${spec.table} ORDER BY ${spec.orderBy}`);
+  const nested = new Map<string, Record<string, unknown>[]>();
+  if (spec.children) {
+    const { parentField } = spec.children;
+    for (const child of await exportTable(db, spec.children.spec, timeZone)) {
+      const { [parentField]: parent, ...rest } = child;
+      nested.set(String(parent), [...(nested.get(String(parent)) ?? []), rest]);
+    }
+  }
+  return rows.map((row) => {
+    const item: Record<string, unknown> = { ...((row.extra as Record<string, unknown> | null) ?? {}) };
+    for (const field of spec.fields) {
+      const v = fromColumnValue(field.kind, row[field.column], timeZone);
+      if (v !== undefined) item[field.field] = v;
+    }
+    if (spec.children) item[spec.children.field] = nested.get(String(row.id)) ?? [];
+    return item;
+  });
+}
+
 /** Everything in the store, in the import format (times in the exchange's zone). */
 export async function exportDocument(db: Db, timeZone = 'Asia/Shanghai'): Promise<ImportDocument> {
   const doc: Record<string, unknown[]> = {};
-  for (const kind of recordKinds) {
-    const spec = tableSpecs[kind];
-    const rows = await db.query<Row>(`SELECT * FROM ${spec.table} ORDER BY ${spec.orderBy}`);
-    doc[kind] = rows.map((row) => {
-      const item: Record<string, unknown> = { ...((row.extra as Record<string, unknown> | null) ?? {}) };
-      for (const field of spec.fields) {
-        const v = fromColumnValue(field.kind, row[field.column], timeZone);
-        if (v !== undefined) item[field.field] = v;
-      }
-      return item;
-    });
-  }
+  for (const kind of recordKinds) doc[kind] = await exportTable(db, tableSpecs[kind], timeZone);
   return doc as ImportDocument;
 }

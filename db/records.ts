@@ -94,6 +94,54 @@ export const incidentRecord = z
   .passthrough()
   .refine((r) => r.status !== 'resolved' || r.resolvedAt, { message: 'a resolved incident needs "resolvedAt"', path: ['resolvedAt'] });
 
+/** Node ids, hosts and VIPs reach shell commands (the failover `script` driver): plain address characters only. */
+const address = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:[\]-]*$/, 'use letters, digits and . _ : - [ ] only (a host name, an address or address:port)');
+
+export const poolNodeRecord = z
+  .object({
+    id: address,
+    host: address,
+    role: z.enum(['primary', 'standby']),
+    /** Higher goes first among the standbys; default 100. */
+    priority: z.number().int().min(0).max(100_000).optional(),
+    tags: z.array(z.string()).optional(),
+    healthy: z.boolean().optional(),
+    heartbeat: z.boolean().optional(),
+    lastSeen: isoTime.optional(),
+    holdsVip: z.boolean().optional(),
+    /** The simulated driver fails this step on this node (demos and tests). */
+    simulateFailure: z.enum(['start-service', 'health-check']).optional(),
+  })
+  .passthrough();
+
+/** A failover pool (多对多池化) with its nodes nested; a pool's nodes are replaced as a whole on import. */
+export const poolRecord = z
+  .object({
+    id,
+    name: text,
+    aliases: z.array(z.string()).optional(),
+    system: id,
+    vip: address,
+    driver: z.enum(['simulated', 'script']).optional(),
+    arbiterReachable: z.boolean().optional(),
+    arbiterCheckedAt: isoTime.optional(),
+    nodes: z.array(poolNodeRecord).min(1, 'a pool needs at least one node'),
+  })
+  .passthrough()
+  .superRefine((pool, ctx) => {
+    const seen = new Map<string, number>();
+    pool.nodes.forEach((n, i) => {
+      const first = seen.get(n.id);
+      if (first !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `duplicates nodes[${first}] (same id "${n.id}")`, path: ['nodes', i, 'id'] });
+      else seen.set(n.id, i);
+    });
+  });
+
 export const recordSchemas = {
   systems: systemRecord,
   people: personRecord,
@@ -102,6 +150,7 @@ export const recordSchemas = {
   changeEvents: changeEventRecord,
   alerts: alertRecord,
   incidents: incidentRecord,
+  pools: poolRecord,
 } as const;
 
 export type RecordKind = keyof typeof recordSchemas;
@@ -114,5 +163,7 @@ export type ChangeRecord = z.infer<typeof changeRecord>;
 export type ChangeEventRecord = z.infer<typeof changeEventRecord>;
 export type AlertRecord = z.infer<typeof alertRecord>;
 export type IncidentRecord = z.infer<typeof incidentRecord>;
+export type PoolRecord = z.infer<typeof poolRecord>;
+export type PoolNodeRecord = z.infer<typeof poolNodeRecord>;
 
 export type ImportDocument = { [K in RecordKind]?: z.infer<(typeof recordSchemas)[K]>[] };

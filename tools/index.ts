@@ -9,16 +9,23 @@ import { getRunbookTool, searchRunbooksTool } from './knowledge-search/search-ru
 import { diffSnapshotsTool } from './change-intel/snapshot-diff.js';
 import { createSenseFleetTool, fleetSettingsFromConfig } from './change-intel/sense-fleet.js';
 import { configSchema, type Config } from '../core/config.js';
+import { failoverStatusTool } from './failover/failover-status.js';
+import { createFailoverSwitchTool } from './failover/failover-switch.js';
+import { createFailoverDrivers, type FailoverDrivers } from './failover/drivers.js';
 import type { ToolDefinition } from './tool.js';
 
 /** Every shipped tool. Adding a tool is one file in tools/ and one line here. */
 export const builtinTools: ToolDefinition[] = [listSystemsTool, oncallTool, changeLookupTool, openIncidentsTool, searchRunbooksTool, getRunbookTool];
 // Change intelligence: perception-factor diffs and their noise rules.
 builtinTools.push(diffSnapshotsTool, noiseRulesTool, noiseRuleAddTool, noiseRuleRemoveTool);
+// Pooled failover: the read; the switch is built with its drivers below.
+builtinTools.push(failoverStatusTool);
 
 export interface ToolRegistryOptions {
   /** What configured tools read (the fleet drivers); unset: the defaults, with no fleet driver configured. */
   config?: Config;
+  /** How failover_switch acts (app/create-app.ts: from WARROOM_FAILOVER_DRIVER/SCRIPTS); default: only pools that name `simulated`. */
+  failoverDrivers?: FailoverDrivers;
 }
 
 export function createToolRegistry(extra: ToolDefinition[] = [], options: ToolRegistryOptions = {}): ToolRegistry {
@@ -28,5 +35,6 @@ export function createToolRegistry(extra: ToolDefinition[] = [], options: ToolRe
   registry.register(createSenseFleetTool(fleetSettingsFromConfig(options.config ?? configSchema.parse({}))));
   // The localization card calls other tools through the registry, so it is built with it.
   registry.register(createLocalizeTool(registry));
+  registry.register(createFailoverSwitchTool(options.failoverDrivers ?? createFailoverDrivers()));
   return registry;
 }

@@ -4,6 +4,8 @@ import { localizeToolRef } from '../../tools/change-intel/localize.js';
 import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from '../../tools/change-intel/noise-rules.js';
 import { senseFleetToolRef } from '../../tools/change-intel/sense-fleet.js';
 import { diffSnapshotsTool } from '../../tools/change-intel/snapshot-diff.js';
+import { failoverStatusTool } from '../../tools/failover/failover-status.js';
+import { failoverSwitchToolRef } from '../../tools/failover/failover-switch.js';
 import { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
 import { getRunbookTool } from '../../tools/knowledge-search/search-runbooks.js';
 import { listSystemsTool } from '../../tools/oncall/list-systems.js';
@@ -12,6 +14,7 @@ import type { ToolRef, ToolResult } from '../../tools/tool.js';
 import type { Lang, OutgoingMessage } from '../messages.js';
 import { diffView, noiseAddedView, noiseRulesView } from './diff-views.js';
 import { fleetView } from './fleet-view.js';
+import { failoverStatusView, failoverSwitchView } from './failover-view.js';
 import { localizationView } from './localization-view.js';
 import { runbookView } from './runbook-views.js';
 import { changesView, incidentsView, oncallView, systemsView, toolProblemView, withAuditNote } from './tool-views.js';
@@ -41,6 +44,8 @@ const TABLE = new Map<string, Entry>([
   row(noiseRuleAddTool, (d, lang) => noiseAddedView(d, lang)),
   row(noiseRuleRemoveTool, (_d, lang, _tz, r) => ({ lang, text: r.summary })),
   row(senseFleetToolRef, (d, lang) => fleetView(d, lang)),
+  row(failoverStatusTool, (d, lang) => failoverStatusView(d, lang)),
+  row(failoverSwitchToolRef, (d, lang) => failoverSwitchView(d, lang)),
 ]);
 
 /** A tool's result as people see it: its view, or the error said plainly. */
