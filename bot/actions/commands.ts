@@ -98,7 +98,8 @@ export async function runActionCommand(c: ActionChatContext, command: 'action' |
       const left = rest.filter((_, i) => toFlag < 0 || (i !== toFlag && i !== toFlag + 1));
       const [pool, ...reasonWords] = left;
       if (!pool) return [{ private: true, message: usage(lang) }];
-      return requestFromChat(c, 'failover_switch', { pool, ...(to ? { to } : {}) }, reasonWords.join(' ') || undefined);
+      const reason = reasonWords.join(' ') || undefined;
+      return requestFromChat(c, 'failover_switch', { pool, ...(to ? { to } : {}), ...(reason ? { reason } : {}) }, reason);
     }
     return [{ private: true, message: usage(lang) }];
   }
