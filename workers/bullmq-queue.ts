@@ -75,6 +75,10 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqActionQueu
       await worker.waitUntilReady();
     },
     async close() {
+      // BullMQ's close waits for running jobs to end, however long the action: abort their signal
+      // first, so each stops at its next step boundary (the step under way finishes) and the job,
+      // failed for this attempt, resumes on another worker at its recorded step.
+      for (const w of workers) w.cancelAllJobs('the worker is shutting down');
       await Promise.all(workers.map((w) => w.close()));
       await queue.close();
       for (const c of [producer, ...workerConnections]) c.disconnect();
