@@ -336,6 +336,35 @@ describe.runIf(runPostgres && runRedis)('a worker killed or stopped in the middl
   });
 });
 
+describe.runIf(runPostgres && runRedis)('more actions at once than the database pool has connections', { timeout: 120_000 }, () => {
+  it('each run holds its action lock on a connection of its own: the runs do not starve their own queries', async () => {
+    const sw = await startSwitchServer('node-a');
+    closers.push(() => sw.close());
+    // A pool of 2 connections and a worker taking 6 jobs at a time.
+    const small = createPostgresDb(pg.url, { max: 2 });
+    const smallApp = await createTestApp(small, { clock: () => now });
+    smallApp.tools.register(switchServiceTool);
+    const p = prefix();
+    const queue = createBullmqQueue({ url: redis.url, logger: smallApp.logger, prefix: p });
+    closers.push(async () => {
+      await queue.close();
+      await small.close();
+    });
+    const bot = createBot(smallApp, [], { queue });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      // The same target for all: they run side by side, and each verifies what it switched to.
+      const id = await requestSwitch(bot, { server: sw.url, target: 'node-b' });
+      await bot.actions.approve(id, 'xieping', 'en');
+      await bot.actions.approve(id, 'zhangwei', 'en');
+      ids.push(id);
+    }
+    await queue.startWorker(createActionProcessor({ app: smallApp, notifier: silentNotifier }), { concurrency: 6 });
+    for (const id of ids) expect([await finalStatus(id, 20_000), (await getAction(pg.db, id))!.error]).toEqual(['succeeded', null]);
+    expect(sw.switches).toBe(6);
+  });
+});
+
 describe.runIf(runPostgres && runRedis)('Redis away between approval and enqueue', { timeout: 120_000 }, () => {
   it('the approval stands, the outbox keeps it, and once Redis is back the sweepers put it on the queue: it runs once', async () => {
     const sw = await startSwitchServer('node-a');
