@@ -332,6 +332,8 @@ describe.runIf(runPostgres && runRedis)('a worker killed or stopped in the middl
     await new Promise((res) => setTimeout(res, 2500));
     expect(sw.switches - switches).toBe(1);
     expect((await runOutcomes(id)).filter((o) => o === 'started' || o === 'resumed')).toEqual(['started']);
+    // The second job met the first run's lock, waited, and found the action ended.
+    expect(worker.output()).toMatch(/another worker is running this action \(its queue lock lapsed\); waiting for that run to end/);
     expect(await worker.stop()).toBe(0);
   });
 });
@@ -547,6 +549,28 @@ describe.runIf(runPostgres && runRedis)('decisions on real PostgreSQL, from two 
 describe.runIf(runPostgres && runRedis)('`warroom worker` as a process', { timeout: 120_000 }, () => {
   const cli = (env: NodeJS.ProcessEnv) => runProcess(process.execPath, ['--import', tsx, join(packageRoot, 'cli', 'main.ts'), 'worker'], { cwd: packageRoot, env: { ...process.env, WARROOM_HOME: home, LOG_LEVEL: '', ...env }, timeoutMs: 60_000 });
 
+  /** `warroom worker` (cli/main.ts) on the test database and Redis, once it says it runs. */
+  async function startWarroomWorker(): Promise<{ child: ChildProcess; output(): string; exited: Promise<number | null> }> {
+    const child = spawn(process.execPath, ['--import', tsx, join(packageRoot, 'cli', 'main.ts'), 'worker'], {
+      cwd: packageRoot,
+      env: { ...process.env, DATABASE_URL: pg.url, REDIS_URL: redis.url, WARROOM_HOME: home, LOG_LEVEL: 'info', WARROOM_CLOCK: DEMO_NOW.toISOString() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    closers.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    await until('the worker to report', async () => {
+      if (child.exitCode !== null) throw new Error(`warroom worker exited early (${child.exitCode}):\n${out}`);
+      return out.includes('Warroom worker running');
+    }, 60_000);
+    return { child, output: () => out, exited };
+  }
+
   it('refuses to start without REDIS_URL or without DATABASE_URL, saying what to set', async () => {
     const noRedis = await cli({ REDIS_URL: '', DATABASE_URL: pg.url });
     expect(noRedis.code).not.toBe(0);
@@ -563,22 +587,8 @@ describe.runIf(runPostgres && runRedis)('`warroom worker` as a process', { timeo
     const bot = createBot(app, [], { queue: producer('warroom') });
     const sw = await startSwitchServer('node-a');
     closers.push(() => sw.close());
-    const child = spawn(process.execPath, ['--import', tsx, join(packageRoot, 'cli', 'main.ts'), 'worker'], {
-      cwd: packageRoot,
-      env: { ...process.env, DATABASE_URL: pg.url, REDIS_URL: redis.url, WARROOM_HOME: home, LOG_LEVEL: 'info', WARROOM_CLOCK: DEMO_NOW.toISOString() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    closers.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    await until('the worker to report', async () => out.includes('Warroom worker running'), 60_000);
-    expect(out).toMatch(new RegExp(`Warroom worker running \\(4 at a time\\) on the queue at ${redis.url.replace('redis://', '')}`));
+    const { child, output, exited } = await startWarroomWorker();
+    expect(output()).toMatch(new RegExp(`Warroom worker running \\(4 at a time\\) on the queue at ${redis.url.replace('redis://', '')}`));
 
     const id = await requestSwitch(bot, { server: sw.url, target: 'node-b' });
     await bot.actions.approve(id, 'xieping', 'en');
@@ -592,6 +602,21 @@ describe.runIf(runPostgres && runRedis)('`warroom worker` as a process', { timeo
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(out + err).toMatch(/worker shutting down/);
+    expect(output()).toMatch(/worker shutting down/);
+  });
+
+  it('stops on SIGTERM while Redis is away, instead of waiting for it for ever', async () => {
+    const { child, output, exited } = await startWarroomWorker();
+    await redis.stop();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(output()).toMatch(/Redis is away: the action queue is closed without waiting for it/);
+    } finally {
+      await redis.start();
+    }
   });
 });
