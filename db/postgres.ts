@@ -16,6 +16,17 @@ export function createPostgresDb(url: string, options: PostgresDbOptions = {}): 
   // An idle client that loses its connection (PostgreSQL restarting) must not crash the process;
   // the pool drops it and the next query opens a new one.
   pool.on('error', () => {});
+  // Locks live on connections of their own: a holder keeps its connection for as long as it holds the
+  // lock (an action's whole run), and those must never take the connections its own queries need
+  // (with as many holders as the pool has connections, every query would wait for ever).
+  let lockPool: pg.Pool | undefined;
+  const locks = () => {
+    if (!lockPool) {
+      lockPool = new pg.Pool({ connectionString: url, max: 100, idleTimeoutMillis: 10_000 });
+      lockPool.on('error', () => {});
+    }
+    return lockPool;
+  };
 
   const query = async <T extends Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
     const res = await pool.query(sql, params as unknown[] | undefined);
@@ -53,7 +64,7 @@ export function createPostgresDb(url: string, options: PostgresDbOptions = {}): 
       }
     },
     async tryLock(name) {
-      const client = await pool.connect();
+      const client = await locks().connect();
       try {
         const rows = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [name]);
         if (!rows.rows[0]?.ok) {
@@ -81,7 +92,7 @@ export function createPostgresDb(url: string, options: PostgresDbOptions = {}): 
       await pool.query('SELECT 1');
     },
     async close() {
-      await pool.end();
+      await Promise.all([pool.end(), lockPool?.end()]);
     },
   };
 }

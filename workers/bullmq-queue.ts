@@ -15,6 +15,9 @@ export interface BullmqQueueOptions {
   stalledIntervalMs?: number;
 }
 
+/** How long `close` waits for Redis when it is away. */
+const REDIS_AWAY_MS = 5000;
+
 export interface BullmqActionQueue extends ActionQueue {
   /** The BullMQ queue, for the dashboard (bull-board). */
   readonly queue: Queue;
@@ -75,8 +78,31 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqActionQueu
       await worker.waitUntilReady();
     },
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      await queue.close();
+      // BullMQ's close waits for running jobs to end, however long the action: abort their signal
+      // first, so each stops at its next step boundary (the step under way finishes) and the job,
+      // failed for this attempt, resumes on another worker at its recorded step.
+      for (const w of workers) w.cancelAllJobs('the worker is shutting down');
+      const graceful = Promise.all(workers.map((w) => w.close())).then(() => queue.close());
+      graceful.catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the action queue failed'));
+      // BullMQ's close waits for Redis for ever, so with Redis away a stop never ended. When Redis has been
+      // away for REDIS_AWAY_MS, stop waiting: a job whose state cannot be written there is handed out again
+      // once its lock lapses, and resumes at its recorded step (as after a crash).
+      await new Promise<void>((resolve) => {
+        let away = 0;
+        const timer = setInterval(() => {
+          away = [producer, ...workerConnections].some((c) => c.status !== 'ready') ? away + 250 : 0;
+          if (away >= REDIS_AWAY_MS) {
+            logger.warn('Redis is away: the action queue is closed without waiting for it');
+            done();
+          }
+        }, 250);
+        const done = () => {
+          clearInterval(timer);
+          resolve();
+        };
+        graceful.then(done, done);
+      });
+      for (const w of workers) w.close(true).catch(() => undefined);
       for (const c of [producer, ...workerConnections]) c.disconnect();
     },
   };

@@ -3,7 +3,7 @@ import { appendAuditIn } from '../db/audit.js';
 import { toolContext, type App } from '../tools/services.js';
 import { FINAL_STATUSES, getAction, transition, type ActionRequest } from './action-store.js';
 import type { ActionEvent, ActionNotifier } from './events.js';
-import type { ActionJobResult, ActionProcessor } from './queue.js';
+import type { ActionJob, ActionJobResult, ActionProcessor } from './queue.js';
 import { ActionCancelledError, dbStepRunner, InterruptedStepError } from './steps.js';
 
 export interface ProcessorDeps {
@@ -12,7 +12,12 @@ export interface ProcessorDeps {
   afterAudit?: (() => Promise<void>) | undefined;
   /** How often a running job looks for a cancel request between progress updates, in ms. */
   cancelPollMs?: number;
+  /** How often a job whose action another worker is running looks again, in ms. */
+  leaseWaitMs?: number;
 }
+
+/** The database lock held while an action runs: one run at a time, whatever the queue thinks. */
+export const actionLease = (actionId: string) => `warroom:action:${actionId}`;
 
 /**
  * The processor of approved actions, in BullMQ's shape: a plain async function over a job whose
@@ -42,7 +47,37 @@ export function createActionProcessor(deps: ProcessorDeps): ActionProcessor {
     }
   };
 
-  return async (job, _token, signal): Promise<ActionJobResult> => {
+  /**
+   * One run of an action at a time, across workers and processes. BullMQ's lock is a lease in Redis:
+   * a worker that loses it while still running (a long pause, Redis away for longer than the lock)
+   * carries on, and the stalled check hands the job to another worker meanwhile; two runs side by
+   * side would both find the non-idempotent step unfinished and apply it twice. So a run holds a
+   * database lock for its action (a session lock: a worker that dies loses it with its connection);
+   * a second job for the same action waits for it, then finds the action ended (or resumes it, if
+   * the first worker died).
+   */
+  return async (job, token, signal): Promise<ActionJobResult> => {
+    const actionId = job.data.actionId;
+    let release = await app.db.tryLock(actionLease(actionId));
+    let waited = false;
+    while (!release) {
+      const a = await getAction(app.db, actionId);
+      if (!a) return { actionId, status: 'missing' };
+      if (FINAL_STATUSES.includes(a.status)) return { actionId, status: a.status };
+      if (signal?.aborted) throw new Error(`${actionId}: the worker stopped while another worker was running the action`);
+      if (!waited) app.logger.warn({ action: actionId, job: job.id ?? null }, 'another worker is running this action (its queue lock lapsed); waiting for that run to end');
+      waited = true;
+      await new Promise((r) => setTimeout(r, deps.leaseWaitMs ?? 1000));
+      release = await app.db.tryLock(actionLease(actionId));
+    }
+    try {
+      return await runAction(job, token, signal);
+    } finally {
+      await release();
+    }
+  };
+
+  async function runAction(job: ActionJob, _token: string | undefined, signal: AbortSignal | undefined): Promise<ActionJobResult> {
     const actionId = job.data.actionId;
     const before = await getAction(app.db, actionId);
     if (!before) return { actionId, status: 'missing' };
@@ -112,7 +147,7 @@ export function createActionProcessor(deps: ProcessorDeps): ActionProcessor {
       clearInterval(poll);
       signal?.removeEventListener('abort', onAbort);
     }
-  };
+  }
 
   async function finish(action: ActionRequest, status: 'succeeded' | 'failed' | 'cancelled', out: { result?: unknown; error: string | null }): Promise<ActionRequest | undefined> {
     const at = app.clock();

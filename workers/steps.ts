@@ -93,6 +93,10 @@ export function dbStepRunner(options: DbStepRunnerOptions): StepRunner {
           continue;
         }
         await pending;
+        // The worker is shutting down (its signal aborted, no approver's cancel): a step that stopped for
+        // it did not fail. It stays recorded as running, i.e. interrupted, and the next worker treats it
+        // as after a crash (an idempotent step runs again; any other only if its probe says so).
+        if (options.signal?.aborted && !(await getAction(db, actionId))?.cancelRequestedAt) throw err;
         await finishStep(db, actionId, spec.id, { status: 'failed', at: clock(), error: errorMessage(err) });
         await changed();
         throw err;
