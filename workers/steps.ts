@@ -13,8 +13,14 @@ export class ActionCancelledError extends Error {
 
 /** Thrown when a step that is not idempotent was interrupted and cannot be shown not to have taken effect. */
 export class InterruptedStepError extends Error {
-  constructor(readonly step: StepSpec) {
-    super(`step "${step.title}" (${step.id}) was interrupted by a crash and is not safe to run again; check its effect by hand before retrying the action`);
+  constructor(
+    readonly step: StepSpec,
+    /** Why its probe could not tell (the probe failed); absent when the step has no probe. */
+    readonly probeError?: string,
+  ) {
+    super(
+      `step "${step.title}" (${step.id}) was interrupted by a crash and is not safe to run again${probeError ? `, and its probe could not tell whether it took effect (${probeError})` : ''}; check its effect by hand before retrying the action`,
+    );
     this.name = 'InterruptedStepError';
   }
 }
@@ -62,7 +68,15 @@ export function dbStepRunner(options: DbStepRunnerOptions): StepRunner {
         await changed();
         throw new InterruptedStepError(spec);
       }
-      const effect = await stepOptions.probe();
+      let effect: T | undefined;
+      try {
+        effect = await stepOptions.probe();
+      } catch (err) {
+        // A probe that cannot answer is no probe: fail cleanly, naming the step, rather than leave it running.
+        await finishStep(db, actionId, spec.id, { status: 'failed', at: clock(), error: `interrupted; its probe failed: ${errorMessage(err)}` });
+        await changed();
+        throw new InterruptedStepError(spec, errorMessage(err));
+      }
       if (effect !== undefined) {
         await finishStep(db, actionId, spec.id, { status: 'done', at: clock(), result: effect });
         await changed();

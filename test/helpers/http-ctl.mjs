@@ -1,10 +1,12 @@
 // A minimal curl for the failover scripts of the loopback test (no dependency on curl being installed):
 //   node http-ctl.mjs GET|POST URL [EXPECTED]
 // Prints the body; exits 0 on a 2xx answer (and, with EXPECTED, only when the trimmed body equals it), 1 otherwise.
+// HTTP_CTL_TIMEOUT_MS (default 3000): how long the connection may stay silent (longer for a test's held request).
 import { request } from 'node:http';
 
 const [method, url, expected] = process.argv.slice(2);
-const req = request(url, { method, agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
+const timeout = Number(process.env.HTTP_CTL_TIMEOUT_MS ?? 3000);
+const req = request(url, { method, agent: false, headers: { connection: 'close' }, timeout }, (res) => {
   let body = '';
   res.setEncoding('utf8').on('data', (d) => (body += d)).on('end', () => {
     process.stdout.write(body);
