@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,9 +258,17 @@ inline void CpuRelax() {
 #endif
 }
 
+// Between tries: spin, then yield, then sleep 100 µs, so that a writer preempted mid-update (odd
+// for a whole time slice on a busy host) gets ~0.1 s before 1000 tries give up.
 inline void Backoff(unsigned attempt) {
-  if (attempt < 64) CpuRelax();
-  else sched_yield();
+  if (attempt < 16) {
+    CpuRelax();
+  } else if (attempt < 64) {
+    sched_yield();
+  } else {
+    struct timespec ts = {0, 100 * 1000};
+    nanosleep(&ts, nullptr);
+  }
 }
 
 // One attempt at a consistent copy of a record of `words` 8-byte words into `out`.

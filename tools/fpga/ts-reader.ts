@@ -85,9 +85,18 @@ export function parseHeader(b: Buffer, fileSize: number): BlockHeader {
 }
 
 const NS_PER_MS = 1_000_000n;
-function nsToMs(b: Buffer, at: number): number {
-  const ns = b.readBigInt64LE(at);
-  return ns === 0n ? Number.NaN : Number(ns / NS_PER_MS);
+/** i64 Unix ns → whole ms, truncated toward zero as the addon does (ns / 1000000); 0 → NaN. */
+export function nsToMs(b: Buffer, at: number): number {
+  const lo = b.readUInt32LE(at);
+  const hi = b.readUInt32LE(at + 4);
+  if (hi === 0 && lo === 0) return Number.NaN;
+  if (hi >= 0x8000_0000) return Number(b.readBigInt64LE(at) / NS_PER_MS); // before 1970: rare, exact
+  // ns = hi·2^32 + lo = 10^6·(hi·4294) + r with r = hi·967296 + lo < 2^53: exact in doubles.
+  const r = hi * 967_296 + lo;
+  let q = Math.floor(r / 1e6);
+  if (q * 1e6 > r) q--;
+  else if ((q + 1) * 1e6 <= r) q++;
+  return hi * 4294 + q;
 }
 const u64 = (b: Buffer, at: number): number => b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 0x1_0000_0000;
 function versionString(b: Buffer, at: number): string {
@@ -128,10 +137,11 @@ export function decodeCardRecord(rec: Buffer, channelSlots: number): RawFpgaCard
   };
 }
 
-// A short sleep between tries once spinning did not help (the writer may be descheduled).
+// Between tries, after the first 64: sleep 100 µs, as the addon does, so that a writer preempted
+// mid-update gets ~0.1 s before 1000 tries give up.
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 function backoff(attempt: number): void {
-  if (attempt >= 64) Atomics.wait(sleepCell, 0, 0, 0.05);
+  if (attempt >= 64) Atomics.wait(sleepCell, 0, 0, 0.1);
 }
 
 /** Open the block for repeated reads; reopened when the file at `path` is replaced or resized. */
