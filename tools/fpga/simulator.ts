@@ -182,7 +182,7 @@ export function simulatorFrame(spec: SimulatorSpec, now: Date, overrides: FrameO
       const outUntil = fallback ? Math.min(flowUntil, faultStart(fallback)) : flowUntil;
       const packetsOut = Math.floor((rate * flowMs(flowFrom, outUntil)) / 1000 / 1.6);
       const last = lastFlow(flowUntil);
-      const phase = Math.sin(t / 7000 + j);
+      const phase = Math.sin(flowUntil / 7000 + j); // a channel without messages keeps its last percentiles
       const p50 = Math.round(620 + (channel % 7) * 15 + 25 * phase);
       const p99 = Math.round(p50 * 2.1 + 90 * Math.abs(phase) + (burst ? 2400 : 0));
       return {
