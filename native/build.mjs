@@ -43,8 +43,12 @@ try {
 }
 
 // 2. a C++ compiler, make and python3 (gyp is Python)
+const runs = (command) => {
+  const [cmd, ...rest] = command.trim().split(/\s+/); // CXX may be "ccache g++"
+  return Boolean(cmd) && has(cmd, [...rest, '--version']);
+};
 const cxx = process.env.CXX || ['c++', 'g++', 'clang++'].find((c) => has(c));
-if (!cxx || !has(cxx)) skip(`no C++ compiler (${process.env.CXX ? `CXX=${process.env.CXX} does not run` : 'c++, g++ and clang++ not found'})`, 'On Debian: apt-get install build-essential python3, then `node native/build.mjs`.');
+if (!cxx || !runs(cxx)) skip(`no C++ compiler (${process.env.CXX ? `CXX=${process.env.CXX} does not run` : 'c++, g++ and clang++ not found'})`, 'On Debian: apt-get install build-essential python3, then `node native/build.mjs`.');
 if (!has('make')) skip('make is not installed', 'On Debian: apt-get install build-essential, then `node native/build.mjs`.');
 const python = process.env.npm_config_python || process.env.PYTHON || ['python3', 'python'].find((p) => has(p));
 if (!python) skip('python3 is not installed (node-gyp needs it)', 'On Debian: apt-get install python3, then `node native/build.mjs`.');
