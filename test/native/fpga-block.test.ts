@@ -39,10 +39,14 @@ function simulatedBlock(): string {
   return file;
 }
 
-afterEach(() => {
-  delete process.env.WARROOM_FPGA_READER;
-  delete process.env.WARROOM_FPGA_ADDON;
-});
+const envBefore = { WARROOM_FPGA_READER: process.env.WARROOM_FPGA_READER, WARROOM_FPGA_ADDON: process.env.WARROOM_FPGA_ADDON };
+function restoreEnv(): void {
+  for (const [k, v] of Object.entries(envBefore)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+afterEach(restoreEnv);
 
 describe('the FPGA status addon', () => {
   it(`loaded${addonRequired ? ' (required: CI=true)' : ''}`, () => {
@@ -149,7 +153,7 @@ describe('both readers of the status block', () => {
     writeFileSync(bogus, 'not an ELF');
     process.env.WARROOM_FPGA_ADDON = bogus;
     expect(addonStatus()).toMatchObject({ loaded: false, error: expect.stringMatching(/^cannot load .*bogus\.node/) });
-    delete process.env.WARROOM_FPGA_ADDON;
+    restoreEnv();
     expect(addonStatus().loaded).toBe(addon.loaded);
   });
 

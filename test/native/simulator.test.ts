@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WarroomError } from '../../core/errors.js';
 import { packageRoot } from '../../core/paths.js';
+import { FORWARDED_COMMANDS, OWNER_COMMANDS } from '../../cli/program.js';
 import type { FpgaCardState } from '../../tools/fpga/layout.js';
 import { channelNumbers, parseFaultSpec, requestFpgaPathSwitch, sessionMsBetween, simulatorFrame, startFpgaSimulator, type SimulatorSpec } from '../../tools/fpga/simulator.js';
 import { addonStatus, readFpgaStatus } from '../../tools/fpga/status-block.js';
@@ -194,5 +195,8 @@ describe('warroom fpga simulate', () => {
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/Stopped after \d+ frames; .*fpga\.status keeps the last one\./);
     expect(readdirSync(home)).toEqual([]); // never opened the store
+    // …and so it is neither sent to a server that owns the store nor refused while one does.
+    expect(FORWARDED_COMMANDS.has('fpga simulate')).toBe(false);
+    expect(OWNER_COMMANDS.has('fpga simulate')).toBe(false);
   });
 });
