@@ -259,6 +259,8 @@ export interface FpgaSimulatorOptions {
   prefer?: FpgaReaderChoice;
   /** A frame could not be written (the simulator stops). Default: thrown from the timer. */
   onError?: (err: WarroomError) => void;
+  /** false: the frame timer does not keep the process alive (in-process use beside a server). Default true. */
+  keepAlive?: boolean;
 }
 
 export interface FpgaSimulator {
@@ -318,6 +320,7 @@ export function startFpgaSimulator(options: FpgaSimulatorOptions): FpgaSimulator
       else throw e;
     }
   }, 1000 / rate);
+  if (options.keepAlive === false) timer.unref();
 
   const stop = async () => {
     if (stopped) return;
