@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
 
-const all = ['kb-bench.ts', 'diff-bench.ts', 'declare-bench.ts', 'alerts-bench.ts', 'fleet-bench.ts', 'actions-bench.ts'].filter((b) => existsSync(join(packageRoot, 'bench', b)));
+const all = ['kb-bench.ts', 'diff-bench.ts', 'declare-bench.ts', 'alerts-bench.ts', 'fleet-bench.ts', 'actions-bench.ts', 'fpga-bench.ts'].filter((b) => existsSync(join(packageRoot, 'bench', b)));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const benches = wanted.length ? all.filter((b) => wanted.some((w) => b.includes(w))) : all;
 if (!benches.length) {

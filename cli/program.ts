@@ -14,6 +14,7 @@ import { ingestRunbooks } from '../knowledge/ingest.js';
 import { registerAuditCommands } from './audit.js';
 import { registerChangeIntelCommands } from './change-intel.js';
 import { registerFailoverCommands } from './failover.js';
+import { registerFpgaCommands } from './fpga.js';
 import { runTerminalChat } from './chat.js';
 import { resolveIn, type CliIo } from './io.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
@@ -257,6 +258,7 @@ export function buildProgram(io: CliIo): Command {
   registerChangeIntelCommands(program, io);
   registerLocalizeCommand(program, io);
   registerFailoverCommands(program, io);
+  registerFpgaCommands(program, io);
 
   program
     .command('chat-link')

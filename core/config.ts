@@ -140,6 +140,10 @@ export const configSchema = z.object({
   WARROOM_FLEET_DROP_DIR: optionalString,
   WARROOM_FLEET_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(1000).default(32)),
   WARROOM_FLEET_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(3600).default(20)),
+  /** Which reader of the FPGA status block: `auto`/`addon` (the C++ addon where it built), `typescript` (the fallback). */
+  WARROOM_FPGA_READER: z.preprocess(emptyToUndefined, z.enum(['auto', 'addon', 'typescript']).default('auto')),
+  /** Path of another build of the FPGA status addon (.node); unset: native/build/Release/warroom_fpga.node. */
+  WARROOM_FPGA_ADDON: optionalString,
 });
 
 export type Config = z.infer<typeof configSchema>;

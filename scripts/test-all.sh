@@ -3,13 +3,15 @@
 #
 # On a Debian 12 (bookworm) machine this does the whole set-up itself:
 #   1. installs what is missing from Debian packages (postgresql-15, postgresql-server-dev-15,
-#      redis-server, make, gcc, chromium for the web chat's browser test); nothing is installed (and no
+#      redis-server, make, gcc, g++ and python3 for the FPGA status addon that `npm ci` builds,
+#      chromium for the web chat's browser test); nothing is installed (and no
 #      `apt-get update` runs) when all is present;
 #   2. builds pgvector from Debian's trixie *source* package if the extension is not installed
 #      (pgvector is not packaged for bookworm); the deb-src entry reuses this machine's own mirror;
 #   3. starts a throw-away PostgreSQL 15 cluster and a Redis server on free loopback ports, in a temp
 #      dir, separate from any system cluster (5432) or system redis (6379);
-#   4. runs `npm ci`, then `npx vitest run [ARGS...]` with the env vars below;
+#   4. runs `npm ci` (which builds the FPGA status addon: native/build.mjs), then `npx vitest run [ARGS...]`
+#      with the env vars below;
 #   5. stops both services and removes the temp dir, whatever the outcome (EXIT/INT/TERM trap).
 #
 # Usage: bash scripts/test-all.sh [vitest args...]     e.g. npm run test:all -- test/db
@@ -170,7 +172,8 @@ need_vector_build() {
   [[ ! -f $VECTOR_CONTROL ]]
 }
 
-wanted=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR redis-server make gcc libc6-dev chromium)
+# g++ and python3: node-gyp builds the FPGA status addon (native/) during `npm ci`; the tests require it under CI=true.
+wanted=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR redis-server make gcc g++ libc6-dev python3 chromium)
 if need_vector_build; then wanted+=(dpkg-dev); fi   # dpkg-source, for `apt-get source`
 missing=()
 for p in "${wanted[@]}"; do is_installed "$p" || missing+=("$p"); done
@@ -272,6 +275,8 @@ else
   run_logged "$LOGS/npm-ci.log" npm ci --no-audit --no-fund
   npm_result="$(grep -E '^(added|removed|changed|up to date)' "$LOGS/npm-ci.log" | tail -n 1)" || npm_result=""
   say "npm ci: ${npm_result:-done in $((SECONDS - t))s}"
+  # The FPGA status addon's build says here whether it built (its warning, if not, would stay in the log).
+  grep -E '^warroom( [0-9.]+)?: ' "$LOGS/npm-ci.log" | sed 's/^/services: /' || true
 fi
 
 # ---------------------------------------------------------------------------------------------
