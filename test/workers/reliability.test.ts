@@ -614,7 +614,9 @@ describe.runIf(runPostgres && runRedis)('`warroom worker` as a process', { timeo
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(Date.now() - t0).toBeLessThan(20_000);
-      expect(output()).toMatch(/Redis is away: the action queue is closed without waiting for it/);
+      // Either BullMQ's own close gives up on the lost connection, or the queue stops waiting for it
+      // (then it says so); what matters is that the worker stops, cleanly and soon.
+      expect(output()).toMatch(/worker shutting down/);
     } finally {
       await redis.start();
     }
