@@ -14,6 +14,7 @@ import { ingestRunbooks } from '../knowledge/ingest.js';
 import { registerAuditCommands } from './audit.js';
 import { registerChangeIntelCommands } from './change-intel.js';
 import { registerFailoverCommands } from './failover.js';
+import { registerFpgaStatusCommand } from './fpga-status.js';
 import { runTerminalChat } from './chat.js';
 import { resolveIn, type CliIo } from './io.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
@@ -54,6 +55,7 @@ export const FORWARDED_COMMANDS = new Set([
   'action cancel',
   'action list',
   'failover status',
+  'fpga status',
 ]);
 
 /** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
@@ -257,6 +259,7 @@ export function buildProgram(io: CliIo): Command {
   registerChangeIntelCommands(program, io);
   registerLocalizeCommand(program, io);
   registerFailoverCommands(program, io);
+  registerFpgaStatusCommand(program, io);
 
   program
     .command('chat-link')

@@ -8,7 +8,7 @@ import { t, type Lang, type MessageSection, type OutgoingMessage } from '../mess
 type SwitchData = z.output<(typeof fpgaSwitchPathToolRef)['output']>;
 
 /** Chat stays readable with 4 cards × 64 channels: every channel with something to say, then a few, then a count. */
-const CHANNELS_SHOWN = 8;
+const CHANNELS_SHOWN = 4;
 
 export function sessionLabel(s: TradingSession | string, lang: Lang): string {
   const labels: Record<TradingSession, [string, string]> = {

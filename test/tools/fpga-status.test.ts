@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderText } from '../../bot/render/text.js';
 import { toolResultView } from '../../bot/views/tool-view-table.js';
+import type { CliIo } from '../../cli/io.js';
+import { buildProgram } from '../../cli/program.js';
 import type { Db } from '../../db/db.js';
 import { diagnoseSnapshots } from '../../tools/fpga/diagnose.js';
 import { fpgaStatusToolRef, type FpgaStatus } from '../../tools/fpga/fpga-status.js';
@@ -11,6 +13,29 @@ import type { ToolResult } from '../../tools/tool.js';
 import { createDemoApp, say } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
 import { blockFile, scriptedReader, twoReads, type CardSpec } from '../helpers/fpga.js';
+
+/** The command line run in this process against the test app; what it prints is collected. */
+function cli(app: App): { run(args: string[]): Promise<string> } {
+  let out = '';
+  const io: CliIo = {
+    where: 'local',
+    out: (s) => void (out += s),
+    err: (s) => void (out += s),
+    errIsTTY: false,
+    cwd: process.cwd(),
+    user: 'gaoyan',
+    envUser: 'gaoyan',
+    setExitCode: () => undefined,
+    withApp: (fn) => fn(app),
+  };
+  return {
+    async run(args) {
+      out = '';
+      await buildProgram(io).parseAsync(args, { from: 'user' });
+      return out;
+    },
+  };
+}
 
 /** Monday 2026-11-23 (a trading day in the demo week), exchange time. */
 const at = (hhmmss: string) => new Date(`2026-11-23T${hhmmss}+08:00`);
@@ -221,5 +246,137 @@ describe('the wording (one pure function for JSON and views)', () => {
     // A counter that went backwards (a card reinit) gives no rate rather than a negative one.
     const [card2] = diagnoseSnapshots(b, a, { session: 'morning_session', intervalMs: 1000 });
     expect(card2!.channels[0]!.packetsPerSecond).toBeNull();
+  });
+});
+
+describe('fpga status in chat, on the command line and on the localization card: the same facts', () => {
+  let db: Db;
+  let app: App;
+  let now = SESSION;
+  const file = blockFile();
+  const reader = scriptedReader();
+  const trouble: CardSpec[] = [
+    { card: 0, login: 'rejected', rejectCode: 102, since: at('09:14:05'), channels: [{ channel: 2011, lastAgo: 38 }, { channel: 2012, lastAgo: 38 }, { channel: 2013 }] },
+    { card: 1 },
+  ];
+  /** What the tool itself answers for these snapshots (no wait between reads). */
+  const direct = async () => {
+    reader.set(twoReads(now, trouble));
+    return (await app.tools.call(fpgaStatusToolRef, { intervalMs: 0 }, toolContext(app, 'gaoyan'))).data!;
+  };
+  // Chat and the CLI read with the tool's own interval (1 s): the same two snapshots, whatever the wait.
+  const next = () => reader.set(twoReads(now, trouble));
+
+  beforeAll(async () => {
+    db = await createTestPglite();
+    app = await createDemoApp(db, { clock: () => now, env: { WARROOM_FPGA_STATUS_FILE: file } });
+    app.tools = createToolRegistry([], { config: app.config, fpgaReader: reader.read });
+  });
+  afterAll(async () => db?.close());
+
+  it('the command `fpga` / `行情卡状态` / `FPGA状态 1` and the questions answer with the tool\'s own words', async () => {
+    const facts = await direct();
+    const [p0, p1] = facts.cards[0]!.problems;
+    const [z0, z1] = facts.cards[0]!.problemsZh;
+
+    next();
+    const en = (await say(app, 'fpga')).text;
+    expect(en).toContain(`🔴 ${p0}`);
+    expect(en).toContain(`🔴 ${p1}`);
+    expect(en).toContain('[rb-fpga-mdgw-session § 排查]');
+    expect(en).toContain('Read by the C++ addon');
+
+    next();
+    const zh = (await say(app, '行情卡状态')).text;
+    expect(zh).toContain(`🔴 ${z0}`);
+    expect(zh).toContain(`🔴 ${z1}`);
+
+    next();
+    const one = (await say(app, 'FPGA状态 1')).text;
+    expect(one).toContain('FPGA 行情卡：1 张卡均正常');
+    expect(one).not.toContain('卡 0');
+
+    next();
+    const asked = (await say(app, 'is the FPGA decoder healthy?')).text;
+    expect(asked).toContain(`🔴 ${p0}`);
+    expect(asked).toContain(`🔴 ${p1}`);
+    next();
+    const askedZh = (await say(app, 'FPGA 行情卡正常吗')).text;
+    expect(askedZh).toContain(`🔴 ${z0}`);
+    expect(askedZh).toContain('相关手册');
+
+    // The agent's answer carries the citations as facts, apart from any guess.
+    const { answerOffline } = await import('../../agents/agent.js');
+    next();
+    const answer = await answerOffline(app, { text: 'is the FPGA decoder healthy?', actor: 'gaoyan', lang: 'en' });
+    expect(answer.intent).toBe('fpga');
+    expect(answer.citations).toEqual(facts.citations.map((c) => ({ runbookId: c.runbookId, section: c.section, source: c.source })));
+  });
+
+  it('`warroom fpga status --json` prints the issue\'s shape with the same problems; --file reads another block', async () => {
+    const facts = await direct();
+    next();
+    const json = JSON.parse(await cli(app).run(['fpga', 'status', '--json'])) as FpgaStatus;
+    expect(json.reader).toBe('addon');
+    expect(json.cards[0]).toMatchObject({ card: 0, mdgw: { tcp: 'established', login: 'rejected', rejectCode: 102 }, multicast: 'up', toeSessions: 12, activePath: 'fpga' });
+    expect(json.cards[0]!.channels[0]).toMatchObject({ channel: 2011, stale: true, staleSeconds: 38, packetsPerSecond: 1000 });
+    expect(json.cards[0]!.problems).toEqual(facts.cards[0]!.problems);
+    expect(json.cards[1]!.mdgw).not.toHaveProperty('rejectCode');
+    expect(json.citations.map((c) => c.runbookId)).toEqual(['rb-fpga-mdgw-session', 'rb-fpga-channel-stale']);
+
+    next();
+    const text = await cli(app).run(['fpga', 'status', '--lang', 'en', '--card', '0']);
+    expect(text).toContain('🔴 MDGW login rejected (code 102) since 09:14:05');
+    expect(text).toContain('🔴 channels 2011 and 2012 stale for 38 s');
+
+    const other = blockFile();
+    next();
+    await cli(app).run(['fpga', 'status', '--json', '--file', other]);
+    expect(reader.files.at(-1)).toBe(other);
+    const { FORWARDED_COMMANDS } = await import('../../cli/program.js');
+    expect(FORWARDED_COMMANDS.has('fpga status')).toBe(true);
+    await expect(cli(app).run(['fpga', 'status', '--file', '/nonexistent/x.bin'])).rejects.toThrow(/No FPGA status block at \/nonexistent\/x\.bin[\s\S]*warroom fpga simulate --file/);
+  });
+
+  it('the localization card of a market-data system shows one line of FPGA health; other systems none; left out with the reason when it cannot be read', async () => {
+    const { localizeToolRef } = await import('../../tools/change-intel/localize.js');
+    const { localizationView } = await import('../../bot/views/localization-view.js');
+    next();
+    const r = await app.tools.call(localizeToolRef, { system: 'fpga-md' }, toolContext(app, 'gaoyan'));
+    expect(r.data!.fpga).toEqual({
+      shown: true,
+      healthy: false,
+      reader: 'addon',
+      en: 'card 0: MDGW login rejected (code 102) since 09:14:05; channels 2011 and 2012 stale for 38 s',
+      zh: '卡 0：MDGW 登录被拒（拒绝码 102），自 09:14:05 起；通道 2011、2012 行情陈旧 38 秒',
+    });
+    const zh = renderText(localizationView(r.data!, 'zh', TZ));
+    expect(zh).toMatch(/FPGA 行情卡 +⚠️ 卡 0：MDGW 登录被拒（拒绝码 102），自 09:14:05 起；通道 2011、2012 行情陈旧 38 秒（C\+\+ 插件读取；详情：行情卡状态）/);
+
+    reader.set(twoReads(now, [{ card: 0 }, { card: 1 }]));
+    const soft = await app.tools.call(localizeToolRef, { system: '软件行情' }, toolContext(app, 'gaoyan'));
+    expect(soft.data!.fpga).toMatchObject({ shown: true, healthy: true, en: 'all 2 card(s) healthy' });
+
+    const jzjy = await app.tools.call(localizeToolRef, { system: 'jzjy' }, toolContext(app, 'gaoyan'));
+    expect(jzjy.data!.fpga).toBeNull();
+    expect(renderText(localizationView(jzjy.data!, 'en', TZ))).not.toContain('FPGA');
+
+    // A card for Thursday: a live status block says nothing of it.
+    const past = await app.tools.call(localizeToolRef, { system: 'fpga-md', at: '2026-11-19T09:20:00+08:00' }, toolContext(app, 'gaoyan'));
+    expect(past.data!.fpga).toMatchObject({ shown: false, healthy: null });
+    expect(renderText(localizationView(past.data!, 'en', TZ))).toContain('↳ FPGA decoder health not shown: the card is for a past moment and the status block is live.');
+
+    // No block on this host: left out, and the small print says why.
+    const saved = app.tools;
+    app.tools = createToolRegistry([], { config: { ...app.config, WARROOM_FPGA_STATUS_FILE: '/nonexistent/fpga.bin' }, fpgaReader: reader.read });
+    try {
+      const none = await app.tools.call(localizeToolRef, { system: 'fpga-md' }, toolContext(app, 'gaoyan'));
+      expect(none.status).toBe('success');
+      const view = renderText(localizationView(none.data!, 'zh', TZ));
+      expect(view).not.toMatch(/FPGA 行情卡 +[✅⚠]/);
+      expect(view).toContain('↳ 未显示 FPGA 行情卡状态：No FPGA status block at /nonexistent/fpga.bin.');
+    } finally {
+      app.tools = saved;
+    }
   });
 });

@@ -96,7 +96,8 @@ export function createFpgaSwitchPathTool(deps: FpgaSwitchPathDeps): ToolDefiniti
     // One snapshot: states and freshness (rates need two reads and do not decide a switch).
     const session = ctx.calendar.sessionAt(ctx.now);
     const sessionStart = sessionStartOf(ctx.calendar, ctx.now);
-    const findings = diagnoseSnapshots(snap, snap, { session, ...(sessionStart ? { sessionStart } : {}) })[0]?.findings.filter((f) => f.kind !== 'software-path') ?? [];
+    const diagnosed = diagnoseSnapshots(snap, snap, { session, ...(sessionStart ? { sessionStart } : {}) }).find((c) => c.card === args.card);
+    const findings = diagnosed?.findings.filter((f) => f.kind !== 'software-path') ?? [];
     const said = findings.map((f) => describeFinding(f, 'en', { timeZone: ctx.timeZone, reference: snap.takenAt }));
     const notes: string[] = [];
     if (args.reason) notes.push(`Reason: ${args.reason}`);
@@ -140,7 +141,7 @@ export function createFpgaSwitchPathTool(deps: FpgaSwitchPathDeps): ToolDefiniti
       progress(`card ${args.card} still shows the ${seen ? pathName(seen) : 'unknown'} path (${(waited / 1000).toFixed(1)} s)`);
       await sleep(pollMs, undefined, ctx.signal ? { signal: ctx.signal } : {});
     }
-    throw new WarroomError('fpga_switch_unverified', `Card ${args.card} still shows the ${seen ? pathName(seen) : 'unknown'} path ${Math.round(verifyTimeoutMs / 1000)} s after the switch: it did not take effect in the status block.`, {
+    throw new WarroomError('fpga_switch_unverified', `Card ${args.card} still shows the ${seen ? pathName(seen) : 'unknown'} path ${(verifyTimeoutMs / 1000).toFixed(verifyTimeoutMs < 10_000 ? 1 : 0)} s after the switch: it did not take effect in the status block.`, {
       hint: 'Check the path by hand (`mdctl path show`) before anything else; consumers may be split between the two paths.',
     });
   }
