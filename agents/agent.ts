@@ -3,6 +3,7 @@ import { changeLookupTool } from '../tools/change-intel/change-lookup.js';
 import { openIncidentsTool } from '../tools/incidents/open-incidents.js';
 import { getRunbookTool, searchRunbooksTool } from '../tools/knowledge-search/search-runbooks.js';
 import { listSystemsTool } from '../tools/oncall/list-systems.js';
+import { fpgaStatusToolRef } from '../tools/fpga/fpga-status.js';
 import { oncallTool } from '../tools/oncall/oncall.js';
 import { listSystems } from '../tools/oncall/systems.js';
 import { toolContext, type App } from '../tools/services.js';
@@ -63,6 +64,11 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
       return answer([await app.tools.call(openIncidentsTool, intent.system ? { system: intent.system.id } : {}, ctx)]);
     case 'systems':
       return answer([await app.tools.call(listSystemsTool, {}, ctx)]);
+    case 'fpga': {
+      // The card's own status block answers; the runbook passages for what is wrong come with it.
+      const status = await app.tools.call(fpgaStatusToolRef, intent.card !== undefined ? { card: intent.card } : {}, ctx);
+      return answer([status], { citations: (status.data?.citations ?? []).map((c) => ({ runbookId: c.runbookId, section: c.section, source: c.source })) });
+    }
     case 'runbook': {
       const search = await app.tools.call(searchRunbooksTool, { query: q.text, top: 4 }, ctx);
       const hits = search.data?.hits ?? [];

@@ -11,7 +11,8 @@ export type Intent =
   | { kind: 'oncall'; system?: SystemRow; role?: string }
   | { kind: 'incidents'; system?: SystemRow }
   | { kind: 'systems' }
-  | { kind: 'runbook'; systems: SystemRow[] };
+  | { kind: 'runbook'; systems: SystemRow[] }
+  | { kind: 'fpga'; card?: number };
 
 const CN_DIGITS: Record<string, number> = { 一: 1, 两: 2, 二: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9, 十: 10 };
 
@@ -46,6 +47,10 @@ const INCIDENTS = /故障|事件|事故|现在什么情况|什么情况|怎么�
 const SYSTEMS = /系统列表|哪些系统|所有系统|有什么系统|list (?:the )?systems|which systems|what systems|^systems$/i;
 // "How do I…" and "what do I do about…": the answer is in the runbooks, whatever else is named.
 const HOWTO = /怎么办|怎么处理|怎么处置|怎么恢复|怎么排查|怎么切|如何|怎样|处置|应急|预案|手册|排查步骤|how (?:do|to|should|can)|what (?:should|do) (?:i|we)|runbook|playbook|steps? to|troubleshoot/i;
+// "Is the FPGA decoder healthy?", "FPGA 行情卡正常吗": the card's status, read from its status block.
+const FPGA = /fpga|行情卡|解码卡|硬件行情|md decoder|market[- ]data decoder/i;
+// Asked as a question about its health, not a symptom told ("行情卡的登录状态看着也没毛病" is a symptom: runbooks).
+const HEALTH = /(?:正常|健康|好|异常|问题)(?:吗|么|嘛|不|没有?)|有没有(?:问题|异常)|怎么样|如何了?|(?:什么|啥)状态|状态\s*[?？]?\s*$|\b(?:healthy|health|status|ok|okay|working|alive|up)\b/i;
 const NEIGHBOURS = /上下游|上游|下游|邻居|关联系统|依赖|neighbo|upstream|downstream|dependenc/i;
 
 export function readIntent(text: string, systems: SystemRow[], defaultDays: number): Intent {
@@ -57,7 +62,18 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   }
   if (ONCALL.test(text)) return { kind: 'oncall', system };
   if (SYSTEMS.test(text.trim())) return { kind: 'systems' };
+  if (FPGA.test(text) && HEALTH.test(text)) {
+    const card = parseCardNumber(text);
+    return card === undefined ? { kind: 'fpga' } : { kind: 'fpga', card };
+  }
   if (INCIDENTS.test(text)) return { kind: 'incidents', system };
   // Anything else is most likely a symptom or a pasted log line: look it up in the runbooks.
   return { kind: 'runbook', systems: mentioned };
+}
+
+/** "card 1", "卡 1", "1号卡", "#1", or a bare "1" → 1; undefined when no card is named. */
+export function parseCardNumber(text: string): number | undefined {
+  const m = /(?:card|卡)\s*#?\s*(\d{1,2})\b|(\d{1,2})\s*号\s*卡|^\s*#?(\d{1,2})\s*$/i.exec(text);
+  const n = m ? Number(m[1] ?? m[2] ?? m[3]) : NaN;
+  return Number.isInteger(n) ? n : undefined;
 }

@@ -8,6 +8,10 @@ import { openDb, type OpenDbOptions } from '../db/open.js';
 import { createEmbedder } from '../knowledge/embedder.js';
 import { failoverDriversFromConfig } from '../tools/failover/drivers.js';
 import { createToolRegistry } from '../tools/index.js';
+import { readFpgaStatus } from '../tools/fpga/status-block.js';
+import { requestFpgaPathSwitch } from '../tools/fpga/simulator.js';
+import { createBlockPathDriver } from '../tools/fpga/path-driver.js';
+import { fpgaStatusFile } from '../tools/fpga/fpga-status.js';
 import type { App } from '../tools/services.js';
 
 export interface CreateAppOptions {
@@ -31,7 +35,13 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     calendar,
     policy,
     logger,
-    tools: createToolRegistry([], { config, failoverDrivers }),
+    tools: createToolRegistry([], {
+      config,
+      failoverDrivers,
+      fpgaReader: (file) => readFpgaStatus(file, { prefer: config.WARROOM_FPGA_READER }),
+      // The demo's decoder is the simulator: a switch asks it to move the card's consumers.
+      ...(config.WARROOM_FPGA_SWITCH_DRIVER === 'simulator' ? { fpgaPathDriver: createBlockPathDriver((card, to) => requestFpgaPathSwitch(fpgaStatusFile(config), card, to)) } : {}),
+    }),
     embedder: createEmbedder(config),
     clock: options.clock ?? configuredClock(config),
     async close() {

@@ -7,11 +7,12 @@ import { localizeToolRef } from '../tools/change-intel/localize.js';
 import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from '../tools/change-intel/noise-rules.js';
 import { diffSnapshotsTool } from '../tools/change-intel/snapshot-diff.js';
 import { openIncidentsTool } from '../tools/incidents/open-incidents.js';
+import { fpgaStatusToolRef } from '../tools/fpga/fpga-status.js';
 import { getRunbookTool } from '../tools/knowledge-search/search-runbooks.js';
 import { listSystemsTool } from '../tools/oncall/list-systems.js';
 import { oncallTool } from '../tools/oncall/oncall.js';
 import { t, type IncomingMessage, type Lang, type OutgoingMessage } from './messages.js';
-import { parseTradingDays } from '../agents/intents.js';
+import { parseCardNumber, parseTradingDays } from '../agents/intents.js';
 import { appendAudit } from '../db/audit.js';
 import { isKnownPerson } from './incidents/permissions.js';
 
@@ -98,6 +99,19 @@ export const commands: Command[] = [
       const at = args.find((a) => /^\d{4}-\d{2}-\d{2}T/.test(a));
       const system = args.filter((a) => a !== at).join(' ');
       const r = await app.tools.call(localizeToolRef, { system, ...(at ? { at } : {}) }, toolContext(app, actor));
+      return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
+    },
+  },
+  {
+    names: ['fpga', '行情卡状态', 'fpga状态'],
+    usage: { zh: '行情卡状态 [卡号]', en: 'fpga [card]' },
+    summary: {
+      zh: 'FPGA 行情卡状态：MDGW 连接与登录、组播、TOE 会话、当前路径，各通道速率与新鲜度，问题与对应手册',
+      en: 'FPGA decoder status: MDGW link and login, multicast, TOE sessions, active path, per-channel rates and freshness, problems with their runbooks',
+    },
+    async run({ app, actor, lang, args }) {
+      const card = parseCardNumber(args.join(' '));
+      const r = await app.tools.call(fpgaStatusToolRef, card !== undefined ? { card } : {}, toolContext(app, actor));
       return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },
   },
@@ -196,6 +210,7 @@ export function helpMessage(lang: Lang): OutgoingMessage {
         title: t(lang, '操作（需审批）', 'Actions (need approval)'),
         lines: [
           t(lang, '/failover status [池] — 主备池状态；/failover switch <池> [--to <节点>] [原因] — 申请切换（两人审批）', '/failover status [pool] — failover pools; /failover switch <pool> [--to <node>] [reason] — request a switch (two approvers)'),
+          t(lang, '行情卡切换 <卡号> [--to software|fpga] [原因] — 申请把 FPGA 卡的下游切到软件解码路径或切回（两人审批）', "/fpga switch <card> [--to software|fpga] [reason] — request moving an FPGA card's consumers to the software decoder or back (two approvers)"),
           t(lang, '/action approve|reject|cancel|status <ACT-…> · /action list — 审批、驳回、取消、查看操作申请', '/action approve|reject|cancel|status <ACT-…> · /action list — decide on and follow action requests'),
         ],
       },

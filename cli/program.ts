@@ -15,6 +15,9 @@ import { registerAuditCommands } from './audit.js';
 import { registerChangeIntelCommands } from './change-intel.js';
 import { registerFailoverCommands } from './failover.js';
 import { registerFpgaCommands } from './fpga.js';
+import { startFpgaSimulator } from '../tools/fpga/simulator.js';
+import { fpgaStatusFile } from '../tools/fpga/fpga-status.js';
+import { registerFpgaStatusCommand } from './fpga-status.js';
 import { runTerminalChat } from './chat.js';
 import { resolveIn, type CliIo } from './io.js';
 import { printIngestReport, registerKnowledgeCommands } from './kb.js';
@@ -55,6 +58,7 @@ export const FORWARDED_COMMANDS = new Set([
   'action cancel',
   'action list',
   'failover status',
+  'fpga status',
 ]);
 
 /** Commands that need the store to themselves (or a terminal): refused while another process owns it. */
@@ -175,6 +179,8 @@ export function buildProgram(io: CliIo): Command {
       const realClock = configuredClock(loadConfig());
       let clock = realClock;
       const serving = opts.chat || opts.serve;
+      // The demo's FPGA decoder is a simulator in this process: an approved path switch asks it.
+      if (serving) process.env.WARROOM_FPGA_SWITCH_DRIVER ??= 'simulator';
       await io.withApp(
         async (app) => {
           const result = await loadDemo(app.db, app.calendar, { now: realClock(), shift: opts.shift });
@@ -203,6 +209,16 @@ export function buildProgram(io: CliIo): Command {
               io.out(`\n(web chat not started: ${errorMessage(err)}; set WARROOM_PORT to a free port to get it)\n`);
               return undefined;
             });
+            // An FPGA decoder for the chat to read: one card whose MDGW login is rejected, one with a stale channel.
+            const fpga = server
+              ? startFpgaSimulator({
+                  file: fpgaStatusFile(app.config),
+                  faults: ['login-rejected:card=1,code=102', 'stale-channel:card=0,channel=2012'],
+                  keepAlive: false,
+                  onError: (err) => app.logger.warn({ err: err.message }, 'the demo FPGA simulator stopped'),
+                })
+              : undefined;
+            if (fpga) io.out(`\nFPGA decoder simulator writing ${fpga.file} (card 1: MDGW login rejected; card 0: channel 2012 stale): ask \`fpga\` or 行情卡状态.\n`);
             const link = await server?.signInLink?.(opts.as);
             if (server && link) {
               io.out(
@@ -213,7 +229,7 @@ export function buildProgram(io: CliIo): Command {
             } else if (server) io.out(`\nServing ${server.baseUrl} with ${server.platforms.names.join(', ')}\n`);
             try {
               if (opts.chat) {
-                io.out('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡跟交易所网关的连接断了 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');
+                io.out('\nTry: 集中交易最近3个交易日有哪些变更 · who is on call for jzjy · 行情卡状态 · /failover status 中登报盘 · /incident declare P1 集中交易 开盘委托大量失败 · 现在什么情况 · help\n\n');
                 await runTerminalChat(app, opts.as, server?.bot);
               } else {
                 io.out('Press Ctrl-C to stop.\n');
@@ -223,6 +239,7 @@ export function buildProgram(io: CliIo): Command {
                 });
               }
             } finally {
+              await fpga?.stop();
               await server?.close();
             }
           }
@@ -259,6 +276,7 @@ export function buildProgram(io: CliIo): Command {
   registerLocalizeCommand(program, io);
   registerFailoverCommands(program, io);
   registerFpgaCommands(program, io);
+  registerFpgaStatusCommand(program, io);
 
   program
     .command('chat-link')

@@ -81,6 +81,13 @@ export const configSchema = z.object({
   WARROOM_FAILOVER_DRIVER: z.preprocess(emptyToUndefined, z.enum(['simulated', 'script']).optional()),
   /** YAML or JSON file of the script driver's commands per step (tools/failover/script-config.ts). */
   WARROOM_FAILOVER_SCRIPTS: optionalString,
+  /** The FPGA decoder's status block (file or /dev/shm segment) fpga_status reads; unset: WARROOM_HOME/fpga-status.bin. */
+  WARROOM_FPGA_STATUS_FILE: optionalString,
+  /** fpga_switch_path's `script` driver: shell command with {card} {to} {reason} (shell-quoted); unset: no script driver. */
+  WARROOM_FPGA_SWITCH_COMMAND: optionalString,
+  /** How fpga_switch_path acts: `script` (WARROOM_FPGA_SWITCH_COMMAND) or `simulator` (asks a running `fpga simulate`; the demo). */
+  WARROOM_FPGA_SWITCH_DRIVER: z.preprocess(emptyToUndefined, z.enum(['script', 'simulator']).optional()),
+  WARROOM_FPGA_SWITCH_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(3600).default(30)),
 
   // Slack (enabled when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set).
   SLACK_BOT_TOKEN: optionalString,

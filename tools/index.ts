@@ -12,6 +12,9 @@ import { configSchema, type Config } from '../core/config.js';
 import { failoverStatusTool } from './failover/failover-status.js';
 import { createFailoverSwitchTool } from './failover/failover-switch.js';
 import { createFailoverDrivers, type FailoverDrivers } from './failover/drivers.js';
+import { createFpgaStatusTool, fpgaStatusFile, unavailableFpgaReader, type FpgaReader } from './fpga/fpga-status.js';
+import { createFpgaSwitchPathTool } from './fpga/fpga-switch-path.js';
+import { fpgaPathDriverFromConfig, type FpgaPathDriver } from './fpga/path-driver.js';
 import type { ToolDefinition } from './tool.js';
 
 /** Every shipped tool. Adding a tool is one file in tools/ and one line here. */
@@ -26,6 +29,10 @@ export interface ToolRegistryOptions {
   config?: Config;
   /** How failover_switch acts (app/create-app.ts: from WARROOM_FAILOVER_DRIVER/SCRIPTS); default: only pools that name `simulated`. */
   failoverDrivers?: FailoverDrivers;
+  /** How fpga_status and fpga_switch_path read the decoder's status block (the addon or its TypeScript fallback); default: a reader that says it is not in this build. */
+  fpgaReader?: FpgaReader;
+  /** How fpga_switch_path moves consumers; default: the script driver of WARROOM_FPGA_SWITCH_COMMAND, else none (requests are refused). */
+  fpgaPathDriver?: FpgaPathDriver;
 }
 
 export function createToolRegistry(extra: ToolDefinition[] = [], options: ToolRegistryOptions = {}): ToolRegistry {
@@ -36,5 +43,10 @@ export function createToolRegistry(extra: ToolDefinition[] = [], options: ToolRe
   // The localization card calls other tools through the registry, so it is built with it.
   registry.register(createLocalizeTool(registry));
   registry.register(createFailoverSwitchTool(options.failoverDrivers ?? createFailoverDrivers()));
+  // FPGA market-data decoder: its status block (WARROOM_FPGA_STATUS_FILE) through the reader given.
+  const config = options.config ?? configSchema.parse({});
+  const fpga = { read: options.fpgaReader ?? unavailableFpgaReader, defaultFile: fpgaStatusFile(config) };
+  registry.register(createFpgaStatusTool(fpga));
+  registry.register(createFpgaSwitchPathTool({ ...fpga, driver: options.fpgaPathDriver ?? fpgaPathDriverFromConfig(config) }));
   return registry;
 }

@@ -35,13 +35,18 @@ const SUB = {
   list: ['list', 'ls', 'open', '列表'],
 } as const;
 
-/** "/action …", "action …", "操作 …" → the words after it; "/failover …", "切换 …" likewise. */
-export function matchActionCommand(event: ChatEvent, text: string): { command: 'action' | 'failover'; words: string[] } | undefined {
+/** "fpga switch 0 …" / "行情卡切换 0 …": the path switch; any other "fpga …" is the status command (bot/commands.ts). */
+const FPGA_SWITCH = /^[/!]?(?:fpga\s+(?:switch|切换)|行情卡切换|行情切换)(?:\s+|$)(.*)$/is;
+
+/** "/action …", "action …", "操作 …" → the words after it; "/failover …", "切换 …" likewise; "fpga switch …" → ['switch', …]. */
+export function matchActionCommand(event: ChatEvent, text: string): { command: 'action' | 'failover' | 'fpga'; words: string[] } | undefined {
   const split = (s: string) => s.split(/\s+/).filter(Boolean);
   if (event.kind === 'command' && (event.command === 'action' || event.command === 'failover')) return { command: event.command, words: split(text) };
   if (event.kind !== 'command' && event.kind !== 'message') return undefined;
   const body = event.kind === 'command' && event.command === 'warroom' ? text : event.kind === 'message' ? text : undefined;
   if (body === undefined) return undefined;
+  const fpga = FPGA_SWITCH.exec(body.trim());
+  if (fpga) return { command: 'fpga', words: ['switch', ...split(fpga[1] ?? '')] };
   const m = /^[/!]?(action|actions|操作|审批|failover|切换|主备切换)(?:\s+|$)(.*)$/is.exec(body.trim());
   if (!m) return undefined;
   const word = m[1]!.toLowerCase();
@@ -64,6 +69,7 @@ function usage(lang: Lang): OutgoingMessage {
         lines: [
           t(lang, '/failover status <池> — 查看主备池（主节点、VIP、各节点健康）', '/failover status <pool> — a failover pool: primary, VIP, node health'),
           t(lang, '/failover switch <池> [--to <节点>] [原因] — 申请切换（高风险：两人审批）', '/failover switch <pool> [--to <node>] [reason] — request a switch (high risk: two approvers)'),
+          t(lang, '行情卡切换 <卡号> [--to software|fpga] [原因] — 申请把该卡的下游切到软件解码路径（或切回 FPGA；高风险：两人审批）', '/fpga switch <card> [--to software|fpga] [reason] — request moving a card\'s consumers to the software decoder (or back; high risk: two approvers)'),
           t(lang, '/action approve <ACT-…> — 批准', '/action approve <ACT-…> — approve'),
           t(lang, '/action reject <ACT-…> [原因] — 驳回（申请人可撤回自己的申请）', '/action reject <ACT-…> [reason] — reject (the requester may withdraw their own)'),
           t(lang, '/action cancel <ACT-…> — 取消（执行中的操作在下一步之前停止）', '/action cancel <ACT-…> — cancel (a running action stops before its next step)'),
@@ -83,9 +89,21 @@ function requireId(words: string[], lang: Lang): string {
 
 const reply = (lang: Lang, text: string, priv = true): BotReply[] => [{ private: priv, message: { lang, text } }];
 
-export async function runActionCommand(c: ActionChatContext, command: 'action' | 'failover', words: string[]): Promise<BotReply[]> {
+export async function runActionCommand(c: ActionChatContext, command: 'action' | 'failover' | 'fpga', words: string[]): Promise<BotReply[]> {
   const { deps, actions, actorId, lang, event } = c;
   const [sub, ...rest] = words;
+  if (command === 'fpga') {
+    // fpga switch <card> [--to software|fpga] [reason]: to the software path unless told otherwise.
+    const toFlag = rest.findIndex((w) => w === '--to' || w === '到' || w === '-t');
+    const toWord = toFlag >= 0 ? rest[toFlag + 1]?.toLowerCase() : undefined;
+    const left = rest.filter((_, i) => toFlag < 0 || (i !== toFlag && i !== toFlag + 1));
+    const [cardWord, ...reasonWords] = left;
+    const card = cardWord !== undefined && /^\d{1,2}$/.test(cardWord) ? Number(cardWord) : undefined;
+    const to = toWord === undefined || /^(software|soft|软件)$/.test(toWord) ? 'software' : /^(fpga|card|卡)$/.test(toWord) ? 'fpga' : undefined;
+    if (card === undefined || !to) return [{ private: true, message: usage(lang) }];
+    const reason = reasonWords.join(' ') || undefined;
+    return requestFromChat(c, 'fpga_switch_path', { card, to, ...(reason ? { reason } : {}) }, reason);
+  }
   if (command === 'failover') {
     if (isSub(sub, 'status') || sub === undefined) {
       const pool = rest.join(' ');

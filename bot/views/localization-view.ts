@@ -46,11 +46,14 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
       { label: t(lang, '故障起始', 'Onset'), value: onsetText(card, lang, when) },
       { label: t(lang, '截至', 'As of'), value: when(card.at) },
       { label: t(lang, '关联系统', 'Neighbours'), value: scope || t(lang, '无', 'none') },
+      ...(card.fpga?.shown ? [{ label: t(lang, 'FPGA 行情卡', 'FPGA decoder'), value: fpgaValue(card.fpga, lang) }] : []),
     ],
     sections,
     context: [
       lang === 'zh' ? card.disclaimer.zh : card.disclaimer.en,
       t(lang, '来源：变更单（ITSM）、变更操作事件、告警、历史故障库、运行手册', 'Sources: change tickets (ITSM), change operation events, alerts, incident history, runbooks'),
+      // Left out for a market-data system: say why, so nobody reads its absence as "healthy".
+      ...(card.fpga && !card.fpga.shown ? [lang === 'zh' ? card.fpga.zh : card.fpga.en] : []),
     ],
   };
 }
@@ -60,4 +63,9 @@ function onsetText(card: Card, lang: Lang, when: (iso: string) => string): strin
   if (!card.onset) return t(lang, '无告警，按查询时刻计算', 'no alerts: counted from the time asked');
   if (card.onsetSource === 'given') return t(lang, `${when(card.onset)}（申报人给出）`, `${when(card.onset)} (given by the declarer)`);
   return t(lang, `${when(card.onset)}（首条告警 ${card.onsetAlert ?? ''}）`, `${when(card.onset)} (first alert ${card.onsetAlert ?? ''})`);
+}
+
+function fpgaValue(f: NonNullable<Card['fpga']>, lang: Lang): string {
+  const reader = f.reader === 'addon' ? t(lang, 'C++ 插件读取', 'addon reader') : t(lang, 'TypeScript 读取器', 'TypeScript reader');
+  return `${f.healthy ? '✅' : '⚠️'} ${lang === 'zh' ? f.zh : f.en}${t(lang, `（${reader}；详情：行情卡状态）`, ` (${reader}; details: \`fpga\`)`)}`;
 }

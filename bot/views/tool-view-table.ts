@@ -6,6 +6,8 @@ import { senseFleetToolRef } from '../../tools/change-intel/sense-fleet.js';
 import { diffSnapshotsTool } from '../../tools/change-intel/snapshot-diff.js';
 import { failoverStatusTool } from '../../tools/failover/failover-status.js';
 import { failoverSwitchToolRef } from '../../tools/failover/failover-switch.js';
+import { fpgaStatusToolRef } from '../../tools/fpga/fpga-status.js';
+import { fpgaSwitchPathToolRef } from '../../tools/fpga/fpga-switch-path.js';
 import { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
 import { getRunbookTool } from '../../tools/knowledge-search/search-runbooks.js';
 import { listSystemsTool } from '../../tools/oncall/list-systems.js';
@@ -14,6 +16,7 @@ import type { ToolRef, ToolResult } from '../../tools/tool.js';
 import type { Lang, OutgoingMessage } from '../messages.js';
 import { diffView, noiseAddedView, noiseRulesView } from './diff-views.js';
 import { fleetView } from './fleet-view.js';
+import { fpgaStatusView, fpgaSwitchPathView } from './fpga-view.js';
 import { failoverStatusView, failoverSwitchView } from './failover-view.js';
 import { localizationView } from './localization-view.js';
 import { runbookView } from './runbook-views.js';
@@ -46,6 +49,8 @@ const TABLE = new Map<string, Entry>([
   row(senseFleetToolRef, (d, lang) => fleetView(d, lang)),
   row(failoverStatusTool, (d, lang) => failoverStatusView(d, lang)),
   row(failoverSwitchToolRef, (d, lang) => failoverSwitchView(d, lang)),
+  row(fpgaStatusToolRef, (d, lang, tz) => fpgaStatusView(d, lang, tz)),
+  row(fpgaSwitchPathToolRef, (d, lang) => fpgaSwitchPathView(d, lang)),
 ]);
 
 /** A tool's result as people see it: its view, or the error said plainly. */

@@ -22,6 +22,8 @@ function summary(intent: Intent): Record<string, unknown> {
       return { kind: 'systems' };
     case 'runbook':
       return { kind: 'runbook', systems: intent.systems.map((s) => s.id) };
+    case 'fpga':
+      return { kind: 'fpga', ...(intent.card !== undefined ? { card: intent.card } : {}) };
   }
 }
 
@@ -94,6 +96,23 @@ describe('reading a question (readIntent)', () => {
     const intent = readIntent(text, systems, DEFAULT_DAYS);
     expect(intent.kind).not.toBe('changes');
     expect(summary(intent)).toEqual(expected);
+  });
+});
+
+describe('questions about the FPGA decoder', () => {
+  // Its health, asked: the card's status block answers. A symptom told, or a how-to: the runbooks.
+  it.each<[string, Record<string, unknown>]>([
+    ['is the FPGA decoder healthy?', { kind: 'fpga' }],
+    ['FPGA 行情卡正常吗', { kind: 'fpga' }],
+    ['行情卡现在什么状态', { kind: 'fpga' }],
+    ['fpga card 1 ok?', { kind: 'fpga', card: 1 }],
+    ['1号卡 FPGA 有没有问题', { kind: 'fpga', card: 1 }],
+    ['FPGA 卡 MDGW 登录失败怎么办', runbook('fpga-md')],
+    ['深市有十几只票的价格半天不跳，沪市都正常，行情卡的登录状态看着也没毛病', runbook()],
+    ['fpga-md 最近3个交易日有什么变更', changes('fpga-md', 3)],
+    ['who is on call for fpga', oncall('fpga-md')],
+  ])('%s', (text, expected) => {
+    expect(summary(readIntent(text, systems, DEFAULT_DAYS))).toEqual(expected);
   });
 });
 

@@ -4,6 +4,8 @@ import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
 import { tokenize } from '../../knowledge/tokenize.js';
 import { searchRunbooks } from '../../knowledge/search.js';
 import { changeLookupTool } from './change-lookup.js';
+import { fpgaStatusToolRef, type FpgaStatus } from '../fpga/fpga-status.js';
+import type { SystemRow } from '../oncall/systems.js';
 import type { ToolContext } from '../tool.js';
 import type { ToolRegistry } from '../registry.js';
 
@@ -38,6 +40,11 @@ export const localizationCardSchema = z.object({
   similarIncidents: z.array(z.object({ id: z.string(), title: z.string(), system: z.string(), rootCause: z.string().nullable(), resolution: z.string().nullable(), ...scored })),
   runbooks: z.array(z.object({ id: z.string(), title: z.string(), section: z.string(), score: z.number(), source: z.string() })),
   disclaimer: z.object({ zh: z.string(), en: z.string() }),
+  /**
+   * Market-data systems: one line of FPGA decoder health from fpga_status (`shown`), or why it is
+   * left out (no status block here, a card for a past moment); null for other systems.
+   */
+  fpga: z.object({ shown: z.boolean(), healthy: z.boolean().nullable(), reader: z.enum(['addon', 'typescript']).nullable(), en: z.string(), zh: z.string() }).nullable().default(null),
 });
 
 
@@ -249,6 +256,8 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
     .sort((a, b) => b.score - a.score)
     .slice(0, 3);
 
+  const fpga = isMarketDataSystem(system) ? await fpgaHealthLine(tools, ctx, at) : null;
+
   return {
     system: { id: system.id, name: system.name, upstream, downstream },
     at: z8(at),
@@ -270,6 +279,42 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
       zh: '以上内容由机器按规则筛选排序，仅供参考，不是结论；请结合现场核实。',
       en: 'Machine-selected and ranked by rules: a hint, not a verdict. Check before acting.',
     },
+    fpga,
+  };
+}
+
+/** Market data by its id, name or aliases: fpga-md, soft-md, "FPGA 行情", "software market data". */
+export function isMarketDataSystem(system: Pick<SystemRow, 'id' | 'name' | 'aliases'>): boolean {
+  return [system.id, system.name, ...system.aliases].some((n) => /(^|[-_ ])md($|[-_ ])|market[- ]?data|行情/i.test(n));
+}
+
+/** The card shows live FPGA health only when it is about now; a status block says nothing of the past. */
+const LIVE_SLACK_MS = 5 * 60_000;
+
+type FpgaLine = NonNullable<LocalizationCard['fpga']>;
+
+/** One short line of FPGA health, or why there is none (said in the card's small print). */
+async function fpgaHealthLine(tools: ToolRegistry, ctx: ToolContext, at: Date): Promise<FpgaLine> {
+  const left = (en: string, zh: string): FpgaLine => ({ shown: false, healthy: null, reader: null, en, zh });
+  if (Math.abs(at.getTime() - ctx.now.getTime()) > LIVE_SLACK_MS) return left('FPGA decoder health not shown: the card is for a past moment and the status block is live.', '未显示 FPGA 行情卡状态：定位卡针对的是过去的时刻，而状态块只反映当前。');
+  if (!tools.get(fpgaStatusToolRef.name)) return left('FPGA decoder health not shown: no fpga_status tool in this build.', '未显示 FPGA 行情卡状态：本版本没有 fpga_status 工具。');
+  // A short interval: the card is wanted fast, and states matter here more than exact rates.
+  const r = await tools.call(fpgaStatusToolRef, { intervalMs: 250 }, ctx);
+  if (r.status === 'error' || !r.data) {
+    const why = (r.error ?? r.summary).split('\n')[0]!;
+    return left(`FPGA decoder health not shown: ${why}`, `未显示 FPGA 行情卡状态：${why}`);
+  }
+  return { shown: true, healthy: r.data.healthy, reader: r.data.reader, ...fpgaLineText(r.data) };
+}
+
+/** "card 0: MDGW login rejected (code 102) since 09:14:05; …" in both languages, two problems per card at most. */
+function fpgaLineText(d: FpgaStatus): { en: string; zh: string } {
+  const bad = d.cards.filter((c) => c.problems.length);
+  if (!bad.length) return { en: `all ${d.cards.length} card(s) healthy`, zh: `${d.cards.length} 张卡均正常` };
+  const more = (n: number, lang: 'en' | 'zh') => (n > 2 ? (lang === 'en' ? ` (+${n - 2} more)` : `（另有 ${n - 2} 项）`) : '');
+  return {
+    en: bad.map((c) => `card ${c.card}: ${c.problems.slice(0, 2).join('; ')}${more(c.problems.length, 'en')}`).join(' · '),
+    zh: bad.map((c) => `卡 ${c.card}：${c.problemsZh.slice(0, 2).join('；')}${more(c.problemsZh.length, 'zh')}`).join(' · '),
   };
 }
 
