@@ -1,4 +1,4 @@
-import { localParts } from '../core/time.js';
+import { nextDailyId } from '../db/daily-ids.js';
 import type { Queryable } from '../db/db.js';
 import type { ActionPlan } from '../tools/tool.js';
 
@@ -129,16 +129,7 @@ const COLUMNS =
 
 /** The next id of the day, ACT-YYYYMMDD-NNN (the day in the exchange's time zone), taken atomically. */
 export async function nextActionId(db: Queryable, at: Date, timeZone: string): Promise<string> {
-  const p = localParts(at, timeZone);
-  const day = `${p.year}${String(p.month).padStart(2, '0')}${String(p.day).padStart(2, '0')}`;
-  const rows = await db.query<{ n: number }>(
-    `INSERT INTO incident_counters (day, n)
-       VALUES ($1, 1 + COALESCE((SELECT max(substring(id FROM 14)::int) FROM action_requests WHERE id ~ ('^ACT-' || $2 || '-[0-9]+$')), 0))
-     ON CONFLICT (day) DO UPDATE SET n = incident_counters.n + 1
-     RETURNING n`,
-    [`ACT-${day}`, day],
-  );
-  return `ACT-${day}-${String(rows[0]!.n).padStart(3, '0')}`;
+  return nextDailyId(db, 'ACT', at, timeZone);
 }
 
 export interface NewAction {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/db.js';
-import { localParts } from '../../core/time.js';
+import { nextDailyId } from '../../db/daily-ids.js';
 import { WarroomError } from '../../core/errors.js';
 import type { Lang, Platform } from '../messages.js';
 import type { MessageRef, RoomRef } from '../platforms/platform.js';
@@ -54,17 +54,7 @@ const COLUMNS = 'id, title, system, severity, status, opened_at, resolved_at, su
 
 /** The next id of the day, INC-YYYYMMDD-NNN, taken atomically so concurrent declarations never collide. */
 export async function nextIncidentId(db: Queryable, at: Date, timeZone: string): Promise<string> {
-  const p = localParts(at, timeZone);
-  const day = `${p.year}${String(p.month).padStart(2, '0')}${String(p.day).padStart(2, '0')}`;
-  // Start after any id of the day that is already there (imported, or from before this table).
-  const rows = await db.query<{ n: number }>(
-    `INSERT INTO incident_counters (day, n)
-       VALUES ($1, 1 + COALESCE((SELECT max(substring(id FROM 14)::int) FROM incidents WHERE id ~ ('^INC-' || $1 || '-[0-9]+$')), 0))
-     ON CONFLICT (day) DO UPDATE SET n = incident_counters.n + 1
-     RETURNING n`,
-    [day],
-  );
-  return `INC-${day}-${String(rows[0]!.n).padStart(3, '0')}`;
+  return nextDailyId(db, 'INC', at, timeZone);
 }
 
 export async function insertIncident(
