@@ -142,8 +142,12 @@ afterAll(async () => {
     await Promise.race([close().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void hung.push(name)), CLOSE_MS)))]);
     clearTimeout(timer);
   }
+  if (hung.length) console.error(`reliability tests: closing took over ${CLOSE_MS / 1000} s: ${hung.join(', ')}`);
   await redis?.close();
-  await pg?.drop();
+  const dropping = pg?.drop();
+  const slow = setTimeout(() => console.error('reliability tests: dropping the test database takes over 15 s'), 15_000);
+  await dropping;
+  clearTimeout(slow);
   rmSync(home, { recursive: true, force: true });
   if (hung.length) throw new Error(`closing took over ${CLOSE_MS / 1000} s: ${hung.join(', ')}`);
 }, 240_000);
@@ -356,10 +360,8 @@ describe.runIf(runPostgres && runRedis)('more actions at once than the database 
     smallApp.tools.register(switchServiceTool);
     const p = prefix();
     const queue = createBullmqQueue({ url: redis.url, logger: smallApp.logger, prefix: p });
-    closers.push(['small-pool queue and database', async () => {
-      await queue.close();
-      await small.close();
-    }]);
+    closers.push(['small-pool database', () => small.close()]);
+    closers.push(['queue ' + p, () => queue.close()]);
     const bot = createBot(smallApp, [], { queue });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -440,6 +442,24 @@ describe.runIf(runPostgres && runRedis)('Redis away between approval and enqueue
     }
     expect(await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 2, failed: 0 });
     await runtime.stop();
+  });
+});
+
+describe.runIf(runPostgres && runRedis)('closing the queue around a Redis outage', { timeout: 120_000 }, () => {
+  it('a worker closed just as Redis comes back (its connection still reconnecting) still closes', async () => {
+    const queue = createBullmqQueue({ url: redis.url, logger: app.logger, prefix: prefix() });
+    await queue.startWorker(createActionProcessor({ app, notifier: silentNotifier }));
+    await redis.stop();
+    try {
+      // Long enough for the connections' retries to back off to their longest wait.
+      await new Promise((r) => setTimeout(r, 7000));
+    } finally {
+      await redis.start();
+    }
+    const t0 = Date.now();
+    const closed = await Promise.race([queue.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still closing after 20 s'), 20_000))]);
+    expect(closed).toBe('closed');
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 });
 
