@@ -15,7 +15,7 @@ export interface BullmqQueueOptions {
   stalledIntervalMs?: number;
 }
 
-/** How long `close` waits for Redis when it is away. */
+/** How long `close` still waits once it has seen Redis away. */
 const REDIS_AWAY_MS = 5000;
 
 export interface BullmqActionQueue extends ActionQueue {
@@ -84,23 +84,27 @@ export function createBullmqQueue(options: BullmqQueueOptions): BullmqActionQueu
       for (const w of workers) w.cancelAllJobs('the worker is shutting down');
       const graceful = Promise.all(workers.map((w) => w.close())).then(() => queue.close());
       graceful.catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'closing the action queue failed'));
-      // BullMQ's close waits for Redis for ever, so with Redis away a stop never ended. When Redis has been
-      // away for REDIS_AWAY_MS, stop waiting: a job whose state cannot be written there is handed out again
-      // once its lock lapses, and resumes at its recorded step (as after a crash).
+      // BullMQ's close waits for Redis for ever, and a worker's close that starts while its connection is
+      // away (or still reconnecting after an outage) never ends even once Redis is back: a stop then never
+      // ended. Once Redis has been seen away during the close, wait REDIS_AWAY_MS more, then stop waiting:
+      // a job whose state could not be written there is handed out again once its lock lapses, and
+      // resumes at its recorded step (as after a crash).
       await new Promise<void>((resolve) => {
-        let away = 0;
-        const timer = setInterval(() => {
-          away = [producer, ...workerConnections].some((c) => c.status !== 'ready') ? away + 250 : 0;
-          if (away >= REDIS_AWAY_MS) {
+        let awaySince: number | undefined;
+        const check = () => {
+          if (awaySince === undefined && [producer, ...workerConnections].some((c) => c.status !== 'ready')) awaySince = Date.now();
+          if (awaySince !== undefined && Date.now() - awaySince >= REDIS_AWAY_MS) {
             logger.warn('Redis is away: the action queue is closed without waiting for it');
             done();
           }
-        }, 250);
+        };
+        const timer = setInterval(check, 250);
         const done = () => {
           clearInterval(timer);
           resolve();
         };
         graceful.then(done, done);
+        check();
       });
       for (const w of workers) w.close(true).catch(() => undefined);
       for (const c of [producer, ...workerConnections]) c.disconnect();

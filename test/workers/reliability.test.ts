@@ -41,13 +41,15 @@ let redis: TestRedis;
 let app: App;
 let now = DEMO_NOW;
 const home = mkdtempSync(join(tmpdir(), 'warroom-reliab-'));
-const closers: Array<() => Promise<unknown>> = [];
+/** What the tests opened, closed after them, each given at most CLOSE_MS (a hang is named, not waited on). */
+const closers: Array<[string, () => Promise<unknown>]> = [];
+const CLOSE_MS = 15_000;
 
 const prefix = () => `wr-test-${randomBytes(4).toString('hex')}`;
 
 function producer(p: string, a: App = app): BullmqActionQueue {
   const q = createBullmqQueue({ url: redis.url, logger: a.logger, prefix: p });
-  closers.push(() => q.close());
+  closers.push(['queue ' + p, () => q.close()]);
   return q;
 }
 
@@ -103,10 +105,10 @@ async function startWorkerProcess(queuePrefix: string): Promise<WorkerProcess> {
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  closers.push(async () => {
+  closers.push(['worker process', async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
-  });
+  }]);
   await until('the worker process to start', async () => {
     if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}):\n${out}`);
     return out.includes('worker ready');
@@ -134,17 +136,27 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
+  const hung: string[] = [];
+  for (const [name, close] of closers.reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([close().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(() => resolve(void hung.push(name)), CLOSE_MS)))]);
+    clearTimeout(timer);
+  }
+  if (hung.length) console.error(`reliability tests: closing took over ${CLOSE_MS / 1000} s: ${hung.join(', ')}`);
   await redis?.close();
-  await pg?.drop();
+  const dropping = pg?.drop();
+  const slow = setTimeout(() => console.error('reliability tests: dropping the test database takes over 15 s'), 15_000);
+  await dropping;
+  clearTimeout(slow);
   rmSync(home, { recursive: true, force: true });
-}, 60_000);
+  if (hung.length) throw new Error(`closing took over ${CLOSE_MS / 1000} s: ${hung.join(', ')}`);
+}, 240_000);
 
 describe.runIf(runPostgres && runRedis)('a worker killed or stopped in the middle of an action (BullMQ + PostgreSQL)', { timeout: 120_000 }, () => {
   let sw: SwitchServer;
   beforeAll(async () => {
     sw = await startSwitchServer('node-a');
-    closers.push(() => sw.close());
+    closers.push(['switch server', () => sw.close()]);
   });
 
   it('killed after the switch took effect, before it was recorded: the next worker resumes, the probe sees it done, the switch is applied once', async () => {
@@ -341,17 +353,15 @@ describe.runIf(runPostgres && runRedis)('a worker killed or stopped in the middl
 describe.runIf(runPostgres && runRedis)('more actions at once than the database pool has connections', { timeout: 120_000 }, () => {
   it('each run holds its action lock on a connection of its own: the runs do not starve their own queries', async () => {
     const sw = await startSwitchServer('node-a');
-    closers.push(() => sw.close());
+    closers.push(['switch server', () => sw.close()]);
     // A pool of 2 connections and a worker taking 6 jobs at a time.
     const small = createPostgresDb(pg.url, { max: 2 });
     const smallApp = await createTestApp(small, { clock: () => now });
     smallApp.tools.register(switchServiceTool);
     const p = prefix();
     const queue = createBullmqQueue({ url: redis.url, logger: smallApp.logger, prefix: p });
-    closers.push(async () => {
-      await queue.close();
-      await small.close();
-    });
+    closers.push(['small-pool database', () => small.close()]);
+    closers.push(['queue ' + p, () => queue.close()]);
     const bot = createBot(smallApp, [], { queue });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -370,10 +380,10 @@ describe.runIf(runPostgres && runRedis)('more actions at once than the database 
 describe.runIf(runPostgres && runRedis)('Redis away between approval and enqueue', { timeout: 120_000 }, () => {
   it('the approval stands, the outbox keeps it, and once Redis is back the sweepers put it on the queue: it runs once', async () => {
     const sw = await startSwitchServer('node-a');
-    closers.push(() => sw.close());
+    closers.push(['switch server', () => sw.close()]);
     const p = prefix();
     const queue = createBullmqQueue({ url: redis.url, logger: app.logger, prefix: p, lockDurationMs: 2000, stalledIntervalMs: 1000 });
-    closers.push(() => queue.close());
+    closers.push(['queue ' + p, () => queue.close()]);
     const bot = createBot(app, [], { queue });
     const runtime = createActionRuntime(bot, queue);
     await runtime.startWorker();
@@ -384,10 +394,10 @@ describe.runIf(runPostgres && runRedis)('Redis away between approval and enqueue
     const queue2 = createBullmqQueue({ url: redis.url, logger: app2.logger, prefix: p });
     const bot2 = createBot(app2, [], { queue: queue2 });
     const runtime2 = createActionRuntime(bot2, queue2);
-    closers.push(async () => {
+    closers.push(['second runtime', async () => {
       await runtime2.stop();
       await db2.close();
-    });
+    }]);
 
     const one = await requestSwitch(bot, { server: sw.url, target: 'node-b' });
     const two = await requestSwitch(bot2, { server: sw.url, target: 'node-b' });
@@ -435,6 +445,24 @@ describe.runIf(runPostgres && runRedis)('Redis away between approval and enqueue
   });
 });
 
+describe.runIf(runPostgres && runRedis)('closing the queue around a Redis outage', { timeout: 120_000 }, () => {
+  it('a worker closed just as Redis comes back (its connection still reconnecting) still closes', async () => {
+    const queue = createBullmqQueue({ url: redis.url, logger: app.logger, prefix: prefix() });
+    await queue.startWorker(createActionProcessor({ app, notifier: silentNotifier }));
+    await redis.stop();
+    try {
+      // Long enough for the connections' retries to back off to their longest wait.
+      await new Promise((r) => setTimeout(r, 7000));
+    } finally {
+      await redis.start();
+    }
+    const t0 = Date.now();
+    const closed = await Promise.race([queue.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still closing after 20 s'), 20_000))]);
+    expect(closed).toBe('closed');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});
+
 /** A chat platform that keeps what the bot posts, with rooms whose messages carry buttons. */
 function recordingPlatform(): ChatPlatform & { posts: Array<{ room: string; message: OutgoingMessage }> } {
   const posts: Array<{ room: string; message: OutgoingMessage }> = [];
@@ -474,17 +502,17 @@ describe.runIf(runPostgres && runRedis)('decisions on real PostgreSQL, from two 
   let queue1: BullmqActionQueue;
   beforeAll(async () => {
     sw = await startSwitchServer('node-a');
-    closers.push(() => sw.close());
+    closers.push(['switch server', () => sw.close()]);
     const p = prefix();
     queue1 = createBullmqQueue({ url: redis.url, logger: app.logger, prefix: p });
-    closers.push(() => queue1.close());
+    closers.push(['queue ' + p, () => queue1.close()]);
     const platform = recordingPlatform();
     bot1 = createBot(app, [platform], { queue: queue1 });
     const db2 = createPostgresDb(pg.url, { max: 4 });
     const app2 = await createTestApp(db2, { clock: () => now });
     app2.tools.register(switchServiceTool);
     bot2 = createBot(app2, [platform], { queue: producer(p, app2) });
-    closers.push(() => db2.close());
+    closers.push(['second database pool', () => db2.close()]);
     // One worker; every job it is handed is counted.
     runs = [];
     const processor = createActionProcessor({ app, notifier: silentNotifier });
@@ -560,10 +588,10 @@ describe.runIf(runPostgres && runRedis)('`warroom worker` as a process', { timeo
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    closers.push(async () => {
+    closers.push(['warroom worker process', async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-    });
+    }]);
     await until('the worker to report', async () => {
       if (child.exitCode !== null) throw new Error(`warroom worker exited early (${child.exitCode}):\n${out}`);
       return out.includes('Warroom worker running');
@@ -586,7 +614,7 @@ describe.runIf(runPostgres && runRedis)('`warroom worker` as a process', { timeo
     // the worker takes the job, runs the processor, and ends the action failed with the reason.
     const bot = createBot(app, [], { queue: producer('warroom') });
     const sw = await startSwitchServer('node-a');
-    closers.push(() => sw.close());
+    closers.push(['switch server', () => sw.close()]);
     const { child, output, exited } = await startWarroomWorker();
     expect(output()).toMatch(new RegExp(`Warroom worker running \\(4 at a time\\) on the queue at ${redis.url.replace('redis://', '')}`));
 
