@@ -1,33 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/io.js';
-import { buildProgram, FORWARDED_COMMANDS } from '../../cli/program.js';
+import { FORWARDED_COMMANDS } from '../../cli/program.js';
 import type { Db } from '../../db/db.js';
 import type { App } from '../../tools/services.js';
 import { createDemoApp } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
+import { inProcessCli } from '../helpers/cli-in-process.js';
 
-/** The command line run in this process against the demo app; what it prints is collected. */
-function cli(app: App): { run(args: string[]): Promise<string> } {
-  let out = '';
-  const io: CliIo = {
-    where: 'local',
-    out: (s) => void (out += s),
-    err: (s) => void (out += s),
-    errIsTTY: false,
-    cwd: process.cwd(),
-    user: 'sunqiang',
-    envUser: 'sunqiang',
-    setExitCode: () => undefined,
-    withApp: (fn) => fn(app),
-  };
-  return {
-    async run(args) {
-      out = '';
-      await buildProgram(io).parseAsync(args, { from: 'user' });
-      return out;
-    },
-  };
-}
+const cli = (app: App) => inProcessCli(app, 'sunqiang');
 
 describe('warroom failover status', () => {
   let db: Db;

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderText } from '../../bot/render/text.js';
 import { toolResultView } from '../../bot/views/tool-view-table.js';
-import type { CliIo } from '../../cli/io.js';
-import { buildProgram } from '../../cli/program.js';
 import type { Db } from '../../db/db.js';
 import { diagnoseSnapshots } from '../../tools/fpga/diagnose.js';
 import { fpgaStatusToolRef, type FpgaStatus } from '../../tools/fpga/fpga-status.js';
@@ -12,30 +10,10 @@ import { toolContext, type App } from '../../tools/services.js';
 import type { ToolResult } from '../../tools/tool.js';
 import { createDemoApp, say } from '../helpers/app.js';
 import { createTestPglite } from '../helpers/db.js';
+import { inProcessCli } from '../helpers/cli-in-process.js';
 import { blockFile, scriptedReader, twoReads, type CardSpec } from '../helpers/fpga.js';
 
-/** The command line run in this process against the test app; what it prints is collected. */
-function cli(app: App): { run(args: string[]): Promise<string> } {
-  let out = '';
-  const io: CliIo = {
-    where: 'local',
-    out: (s) => void (out += s),
-    err: (s) => void (out += s),
-    errIsTTY: false,
-    cwd: process.cwd(),
-    user: 'gaoyan',
-    envUser: 'gaoyan',
-    setExitCode: () => undefined,
-    withApp: (fn) => fn(app),
-  };
-  return {
-    async run(args) {
-      out = '';
-      await buildProgram(io).parseAsync(args, { from: 'user' });
-      return out;
-    },
-  };
-}
+const cli = (app: App) => inProcessCli(app, 'gaoyan');
 
 /** Monday 2026-11-23 (a trading day in the demo week), exchange time. */
 const at = (hhmmss: string) => new Date(`2026-11-23T${hhmmss}+08:00`);
