@@ -4,7 +4,7 @@ import { toolContext, type App } from '../tools/services.js';
 import { FINAL_STATUSES, getAction, transition, type ActionRequest } from './action-store.js';
 import type { ActionEvent, ActionNotifier } from './events.js';
 import type { ActionJob, ActionJobResult, ActionProcessor } from './queue.js';
-import { ActionCancelledError, dbStepRunner, InterruptedStepError } from './steps.js';
+import { dbStepRunner } from './steps.js';
 
 export interface ProcessorDeps {
   app: App;
@@ -136,14 +136,10 @@ export function createActionProcessor(deps: ProcessorDeps): ActionProcessor {
         error: status === 'failed' ? (result.error ?? result.summary) : null,
       });
       return { actionId, status: ended?.status ?? status };
-    } catch (err) {
-      // The step runner's own bookkeeping failed (the database went away): let the queue retry the job.
-      if (err instanceof ActionCancelledError || err instanceof InterruptedStepError) {
-        const ended = await finish(running, err instanceof ActionCancelledError ? 'cancelled' : 'failed', { error: err.message });
-        return { actionId, status: ended?.status ?? 'failed' };
-      }
-      throw err;
     } finally {
+      // A throw reaching here is not the tool's (the registry turns those, cancellation and interrupted
+      // steps included, into an error result): it is the bookkeeping's, the database going away, and
+      // the queue retries the job.
       clearInterval(poll);
       signal?.removeEventListener('abort', onAbort);
     }
