@@ -8,39 +8,10 @@ import { oncallTool } from '../tools/oncall/oncall.js';
 import { listSystems } from '../tools/oncall/systems.js';
 import { toolContext, type App } from '../tools/services.js';
 import type { ToolResult } from '../tools/tool.js';
+import type { AgentAnswer, Question } from './types.js';
 import { readIntent, type Intent } from './intents.js';
 
-export interface Citation {
-  runbookId: string;
-  section: string;
-  source: string;
-}
-
-/**
- * What an agent returns: data, never a rendered message. The bot turns it into a view (one table
- * in bot/views/ for tool results, for commands and agents alike).
- */
-export interface AgentAnswer {
-  /** What the question was read as. */
-  intent: Intent['kind'];
-  /** Every tool call made, in order, with its status, data and summary. */
-  toolCalls: ToolResult[];
-  /** Runbook passages the answer rests on. */
-  citations: Citation[];
-  /** Guesses, kept apart from facts (tool output, cited runbooks); the offline planner makes none. */
-  hypotheses: string[];
-  /** Write/high tools the agent suggests; they become action requests, never direct runs. */
-  proposedActions: Array<{ tool: string; input: unknown; reason: string }>;
-  /** Set when the agent needs a system named before it can call a tool: the systems it knows. */
-  clarify?: { about: 'changes' | 'oncall'; systems: string[] };
-}
-
-export interface Question {
-  text: string;
-  actor: string;
-  lang: Lang;
-  incidentId?: string;
-}
+export type { AgentAnswer, AgentToolCall, Citation, Question } from './types.js';
 
 /**
  * The offline agent: a deterministic planner over the same tools the LLM agent uses. It reads the
@@ -50,7 +21,7 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
   const ctx = toolContext(app, q.actor, q.incidentId ? { incidentId: q.incidentId } : {});
   const systems = await listSystems(app.db);
   const intent = readIntent(q.text, systems, app.config.WARROOM_CHANGE_WINDOW_DAYS);
-  const answer = (toolCalls: ToolResult[], extra: Partial<AgentAnswer> = {}): AgentAnswer => ({ intent: intent.kind, toolCalls, citations: [], hypotheses: [], proposedActions: [], ...extra });
+  const answer = (toolCalls: ToolResult[], extra: Partial<AgentAnswer> = {}): AgentAnswer => ({ planner: 'offline', intent: intent.kind, toolCalls, citations: [], hypotheses: [], proposedActions: [], ...extra });
   const clarify = (about: 'changes' | 'oncall') => answer([], { clarify: { about, systems: systems.map((s) => s.name) } });
 
   switch (intent.kind) {

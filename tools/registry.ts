@@ -47,7 +47,7 @@ export class ToolRegistry {
     };
     const finish = async (result: Omit<ToolResult<O>, 'durationMs' | 'tool'>, input: unknown): Promise<ToolResult<O>> => {
       const durationMs = Math.round((performance.now() - started) * 100) / 100;
-      const full: ToolResult<O> = { tool: name, durationMs, ...result };
+      const full: ToolResult<O> = { tool: name, input, durationMs, ...result };
       // A read answer is still useful when the audit write fails, but it says it was not recorded.
       if (!(await audit(full.status, { input, durationMs, ...(full.error ? { error: full.error } : {}) }))) full.notRecorded = true;
       toolCalls.inc({ tool: name, status: full.status });

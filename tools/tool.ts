@@ -111,6 +111,8 @@ export type ToolStatus = 'success' | 'no_data' | 'error' | 'approval_required';
 
 export interface ToolResult<O = unknown> {
   tool: string;
+  /** The input the tool ran with (after validation), or the raw input it refused. */
+  input?: unknown;
   status: ToolStatus;
   data?: O;
   summary: string;
