@@ -14,10 +14,13 @@ export interface OpenAIStub {
    * Scripted /chat/completions replies, taken in order: a reply body, a function of the request
    * body that returns one (to answer from what the client sent), or `httpError(…)` / `delayed(…)`.
    */
-  chatReplies: Array<unknown | ((body: ChatRequestBody) => unknown)>;
+  chatReplies: ChatReply[];
   failNext?: { status: number; message: string };
   close(): Promise<void>;
 }
+
+/** A scripted reply: a body, or a function of the request body that returns one. */
+export type ChatReply = Record<string, unknown> | ((body: ChatRequestBody) => unknown);
 
 /** What a chat client sends (the parts tests look at). */
 export interface ChatRequestBody {
@@ -30,12 +33,12 @@ const HTTP_ERROR = Symbol('httpError');
 const DELAYED = Symbol('delayed');
 
 /** A scripted reply that fails with this HTTP status. */
-export function httpError(status: number, message = 'scripted failure'): unknown {
+export function httpError(status: number, message = 'scripted failure'): Record<string, unknown> {
   return { [HTTP_ERROR]: { status, message } };
 }
 
 /** A scripted reply sent only after `ms` (for timeouts). */
-export function delayed(ms: number, reply: unknown): unknown {
+export function delayed(ms: number, reply: unknown): Record<string, unknown> {
   return { [DELAYED]: { ms, reply } };
 }
 
@@ -49,7 +52,7 @@ const usageOf = (u?: { prompt?: number; completion?: number }) => ({ prompt_toke
 let callSeq = 0;
 
 /** A chat completion in which the model calls tools (`args` as JSON, or a raw string to send malformed JSON). */
-export function toolCallsReply(calls: ScriptedCall[], usage?: { prompt?: number; completion?: number }): unknown {
+export function toolCallsReply(calls: ScriptedCall[], usage?: { prompt?: number; completion?: number }): Record<string, unknown> {
   return {
     id: `chatcmpl-${++callSeq}`,
     object: 'chat.completion',
@@ -71,7 +74,7 @@ export function toolCallsReply(calls: ScriptedCall[], usage?: { prompt?: number;
 }
 
 /** A chat completion with the model's final text. */
-export function textReply(text: string, usage?: { prompt?: number; completion?: number }): unknown {
+export function textReply(text: string, usage?: { prompt?: number; completion?: number }): Record<string, unknown> {
   return {
     id: `chatcmpl-${++callSeq}`,
     object: 'chat.completion',
