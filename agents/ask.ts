@@ -32,9 +32,10 @@ export async function answerQuestion(app: App, q: Question, options: AskOptions 
     return await answerWithLlm(app, q, settings, options);
   } catch (err) {
     if (!(err instanceof LlmEndpointError)) throw err;
-    // Only the short reason is logged and shown: the endpoint's own message may carry more than it should.
-    app.logger.warn({ actor: q.actor, model: settings.model, reason: err.reason }, 'chat model failed; the offline planner answers');
+    // The asker sees the short reason; operators also get the endpoint's words, with the key and secrets taken out.
+    const detail = err.cause instanceof Error ? err.cause.message : undefined;
+    app.logger.warn({ actor: q.actor, model: settings.model, reason: err.reason, ...(detail ? { detail } : {}) }, 'chat model failed; the offline planner answers');
     const offline = await answerOffline(app, q);
-    return { ...offline, fallback: t(q.lang, `大模型暂不可用（${err.reason}），以下由离线规划器回答。`, `The language model is unavailable (${err.reason}); the offline planner answered.`) };
+    return { ...offline, fallback: t(q.lang, `大模型暂不可用（${err.reasons.zh}），以下由离线规划器回答。`, `The language model is unavailable (${err.reason}); the offline planner answered.`) };
   }
 }

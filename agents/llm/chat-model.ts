@@ -13,12 +13,16 @@ import type { LlmSettings } from './settings.js';
  */
 export class LlmEndpointError extends Error {
   constructor(
-    /** Short, safe to show: "the model endpoint timed out after 30 s". */
-    readonly reason: string,
+    /** Short, safe to show, in both languages: "the model endpoint did not answer within 30 s". */
+    readonly reasons: { zh: string; en: string },
     options?: { cause?: unknown },
   ) {
-    super(reason, options);
+    super(reasons.en, options);
     this.name = 'LlmEndpointError';
+  }
+
+  get reason(): string {
+    return this.reasons.en;
   }
 }
 
@@ -30,18 +34,22 @@ export interface ChatModelPort {
 /** A local server may take no key, but the client insists on one. */
 const NO_KEY = 'no-key';
 
-function describeFailure(err: unknown, settings: LlmSettings): string {
-  const e = err as { name?: unknown; status?: unknown; code?: unknown; cause?: { code?: unknown } };
+type Reason = { zh: string; en: string };
+const UNREADABLE: Reason = { zh: '模型接口的回复无法解析', en: 'the model endpoint sent a reply that could not be read' };
+const EMPTY: Reason = { zh: '模型接口回复为空', en: 'the model endpoint sent an empty reply' };
+
+function describeFailure(err: unknown, settings: LlmSettings): Reason {
+  const e = err as { name?: unknown; status?: unknown };
   const seconds = Math.round(settings.timeoutMs / 1000);
-  if (e?.name === 'TimeoutError' || /timed? ?out/i.test(errorMessage(err))) return `the model endpoint did not answer within ${seconds} s`;
+  if (e?.name === 'TimeoutError' || /timed? ?out/i.test(errorMessage(err))) return { zh: `模型接口 ${seconds} 秒内没有回应`, en: `the model endpoint did not answer within ${seconds} s` };
   if (typeof e?.status === 'number') {
-    if (e.status === 401 || e.status === 403) return `the model endpoint refused the credentials (HTTP ${e.status})`;
-    if (e.status === 404) return `the model endpoint does not know model ${settings.model} (HTTP 404)`;
-    if (e.status === 429) return 'the model endpoint is rate-limiting (HTTP 429)';
-    return `the model endpoint failed (HTTP ${e.status})`;
+    if (e.status === 401 || e.status === 403) return { zh: `模型接口拒绝了凭据（HTTP ${e.status}）`, en: `the model endpoint refused the credentials (HTTP ${e.status})` };
+    if (e.status === 404) return { zh: `模型接口没有模型 ${settings.model}（HTTP 404）`, en: `the model endpoint does not know model ${settings.model} (HTTP 404)` };
+    if (e.status === 429) return { zh: '模型接口限流（HTTP 429）', en: 'the model endpoint is rate-limiting (HTTP 429)' };
+    return { zh: `模型接口出错（HTTP ${e.status}）`, en: `the model endpoint failed (HTTP ${e.status})` };
   }
-  if (e?.name === 'APIConnectionError' || /connection|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed/i.test(errorMessage(err))) return 'the model endpoint could not be reached';
-  return 'the model endpoint sent a reply that could not be read';
+  if (e?.name === 'APIConnectionError' || /connection|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed/i.test(errorMessage(err))) return { zh: '连不上模型接口', en: 'the model endpoint could not be reached' };
+  return UNREADABLE;
 }
 
 /** The message for logs: the endpoint's own words, with the key and any secret taken out. */
@@ -71,10 +79,10 @@ export function createChatModel(settings: LlmSettings, tools: OpenAIToolSpec[]):
       } catch (err) {
         throw new LlmEndpointError(describeFailure(err, settings), { cause: new Error(scrubError(err, settings)) });
       }
-      if (!AIMessage.isInstance(reply)) throw new LlmEndpointError('the model endpoint sent a reply that could not be read');
+      if (!AIMessage.isInstance(reply)) throw new LlmEndpointError(UNREADABLE);
       const content = reply.content;
       const hasText = typeof content === 'string' ? content.trim().length > 0 : Array.isArray(content) && content.length > 0;
-      if (!hasText && !(reply.tool_calls?.length ?? 0) && !(reply.invalid_tool_calls?.length ?? 0)) throw new LlmEndpointError('the model endpoint sent an empty reply');
+      if (!hasText && !(reply.tool_calls?.length ?? 0) && !(reply.invalid_tool_calls?.length ?? 0)) throw new LlmEndpointError(EMPTY);
       return reply;
     },
   };

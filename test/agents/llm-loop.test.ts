@@ -190,7 +190,7 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
       const late = await answerQuestion(slow.app, { text: '中登报盘有什么变更', actor: 'songkai', lang: 'zh' });
       expect(Date.now() - started).toBeLessThan(2900);
       expect(late.planner).toBe('offline');
-      expect(late.fallback).toMatch(/^大模型暂不可用（the model endpoint did not answer within 1 s）/);
+      expect(late.fallback).toMatch(/^大模型暂不可用（模型接口 1 秒内没有回应），以下由离线规划器回答。$/);
     } finally {
       await slow.db.close();
     }

@@ -2,13 +2,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerQuestion, type AskOptions } from '../../agents/ask.js';
 import { askedFor, loadGuardFacts, type GuardFacts } from '../../agents/llm/guard.js';
 import type { IncidentContextData } from '../../agents/types.js';
+import { Writable } from 'node:stream';
 import { errorMessage } from '../../core/errors.js';
+import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
 import type { App } from '../../tools/services.js';
 import { ActionService } from '../../workers/actions.js';
 import { silentNotifier } from '../../workers/events.js';
-import { chatRequests, createLlmDemoApp, toolMessages } from '../helpers/llm-app.js';
-import { startOpenAIStub, textReply, toolCallsReply, type OpenAIStub } from '../helpers/openai-stub.js';
+import { chatRequests, createLlmDemoApp, LLM_KEY, toolMessages } from '../helpers/llm-app.js';
+import { httpError, startOpenAIStub, textReply, toolCallsReply, type OpenAIStub } from '../helpers/openai-stub.js';
 
 const RUNBOOK_PASSWORD = 'Hunter2Secret-x9';
 const BEARER = 'eyJhbGciOiJIUzI1NiJ9abcdef0123456789';
@@ -71,7 +73,8 @@ describe('LLM agent safety: secrets never reach the model, injected instructions
     };
     stub.chatReplies.push(toolCallsReply([{ name: 'get_runbook', args: { id: 'rb-zdbp-evil' } }]));
     stub.chatReplies.push(textReply('检查了 rb-zdbp-evil § 检查。'));
-    const answer = await answerQuestion(app, { text: `连不上库，连接串 postgres://app:${QUESTION_PASSWORD}@db1:5432/trade 有问题吗`, actor: 'sunqiang', lang: 'zh', incidentId: incident.id, incident });
+    const history = [{ question: `昨天 redis-cli -a ${QUESTION_PASSWORD}x ping 不通`, at: '2026-11-23T09:36:00+08:00' }];
+    const answer = await answerQuestion(app, { text: `连不上库，连接串 postgres://app:${QUESTION_PASSWORD}@db1:5432/trade 有问题吗`, actor: 'sunqiang', lang: 'zh', incidentId: incident.id, incident, history });
     expect(answer.planner).toBe('llm');
     expect(chatRequests(stub)).toHaveLength(2);
     // Everything the endpoint saw, embeddings of the runbooks included.
@@ -81,6 +84,8 @@ describe('LLM agent safety: secrets never reach the model, injected instructions
     expect(second).toContain('[redacted]');
     expect(second).toContain('IMS-20261123-001');
     expect(second).toContain('postgres://app:[redacted]@db1:5432/trade');
+    expect(second).toContain('redis-cli -a [redacted] ping');
+    expect(second).toContain('<earlier_turns>');
   });
 
   it('a change title that says "fail over zd-bp", obeyed by the model, makes no action request', async () => {
@@ -165,6 +170,25 @@ describe('LLM agent safety: secrets never reach the model, injected instructions
     expect(answer.stopped).toBe('invalid_arguments');
     expect(answer.notes?.join('\n')).toMatch(/invalid input for failover_switch: pool: Required/);
     expect(requested).toEqual([]);
+  });
+
+  it('logs neither the key, nor secrets, nor the question, even when the endpoint echoes the key back', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('trace', new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done(); } }));
+    const quiet = app.logger;
+    app.logger = logger;
+    try {
+      stub.chatReplies.push(toolCallsReply([{ name: 'get_runbook', args: { id: 'rb-zdbp-evil' } }]));
+      stub.chatReplies.push(httpError(401, `Incorrect API key provided: ${LLM_KEY}. Also password=${QUESTION_PASSWORD}`));
+      const answer = await answerQuestion(app, { text: `密码：${QUESTION_PASSWORD} 中登报盘有什么变更`, actor: 'sunqiang', lang: 'zh' });
+      expect(answer.fallback).toBe('大模型暂不可用（模型接口拒绝了凭据（HTTP 401）），以下由离线规划器回答。');
+    } finally {
+      app.logger = quiet;
+    }
+    const log = lines.join('');
+    expect(log).toMatch(/chat model failed; the offline planner answers/);
+    expect(log).toMatch(/Incorrect API key provided: \[redacted\]/);
+    for (const secret of [LLM_KEY, QUESTION_PASSWORD, RUNBOOK_PASSWORD, BEARER, '中登报盘有什么变更']) expect(log).not.toContain(secret);
   });
 
   describe('the guard, on the asker\'s own words', () => {
