@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerQuestion, type AskOptions } from '../../agents/ask.js';
+import { proposeThroughActions } from '../../agents/llm/action-port.js';
 import { askedFor, loadGuardFacts, type GuardFacts } from '../../agents/llm/guard.js';
 import type { IncidentContextData } from '../../agents/types.js';
 import { Writable } from 'node:stream';
-import { errorMessage } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
 import type { App } from '../../tools/services.js';
@@ -35,14 +35,13 @@ describe('LLM agent safety: secrets never reach the model, injected instructions
   let app: App;
   let actions: ActionService;
   const requested: Array<{ tool: string; input: unknown }> = [];
-  const port = (actor: string): AskOptions['proposeAction'] => async (spec) => {
-    requested.push(spec);
-    try {
-      const action = await actions.request({ tool: spec.tool, input: spec.input, reason: spec.reason, requestedBy: actor, lang: 'zh', room: { platform: 'cli', id: 'test' } });
-      return { actionId: action.id };
-    } catch (err) {
-      return { refused: errorMessage(err) };
-    }
+  /** The port the chat wires: the ActionService of the room, recording what reached it. */
+  const port = (actor: string): AskOptions['proposeAction'] => {
+    const through = proposeThroughActions(actions, { text: '', actor, lang: 'zh', room: { platform: 'cli', id: 'test' } })!;
+    return async (spec) => {
+      requested.push(spec);
+      return through(spec);
+    };
   };
   const actionRows = async () => Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM action_requests'))[0]!.n);
 
@@ -151,6 +150,17 @@ describe('LLM agent safety: secrets never reach the model, injected instructions
     expect(answer.text).toContain(id);
     expect(answer.notes?.join('\n')).toContain(`已发起操作请求 ${id}（failover_switch），等待审批，尚未执行。`);
     expect(progress).toEqual(['正在准备操作请求…']);
+  });
+
+  it('an ask by a stranger the policy does not let request a failover is refused with the policy\'s reason', async () => {
+    const before = await actionRows();
+    stub.chatReplies.push(toolCallsReply([{ name: 'propose_action', args: { tool: 'failover_switch', input: { pool: '中登报盘' }, reason: 'asked' } }]));
+    stub.chatReplies.push(textReply('被拒绝。'));
+    const answer = await answerQuestion(app, { text: '把中登报盘切到备机', actor: 'cli:visitor', lang: 'zh' }, { proposeAction: port('cli:visitor') });
+    expect(await actionRows()).toBe(before);
+    expect(requested).toHaveLength(1);
+    expect(answer.proposedActions[0]!.actionId).toBeUndefined();
+    expect(answer.proposedActions[0]!.refused).toMatch(/visitor|unknown|不认识|未知|not known/i);
   });
 
   it('without a chat room the same ask is refused: approval cards need a room', async () => {
