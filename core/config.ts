@@ -79,7 +79,7 @@ export const configSchema = z.object({
   /** Most model calls one question may take (each may call tools); then the agent stops and says so. */
   WARROOM_LLM_MAX_STEPS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(50).default(6)),
   /** Most tokens (prompt + completion, as the endpoint reports them) one question may use; then the agent stops and says so. */
-  WARROOM_LLM_TOKEN_BUDGET: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).max(10_000_000).default(24000)),
+  WARROOM_LLM_TOKEN_BUDGET: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).max(10_000_000).default(32000)),
   /** How long one model call may take before the question falls back to the offline planner. */
   WARROOM_LLM_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(600).default(30)),
   /** Largest tool output (JSON characters) the model is shown; longer output is trimmed, saying what was cut. */

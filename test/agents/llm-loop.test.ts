@@ -136,14 +136,14 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
   }, 120_000);
 
   it('stops when the token budget is spent and says so', async () => {
-    stub.chatReplies.push(toolCallsReply([{ name: 'list_systems', args: {} }], { prompt: 15_000, completion: 100 }));
-    stub.chatReplies.push(toolCallsReply([{ name: 'open_incidents', args: {} }], { prompt: 15_000, completion: 100 }));
+    stub.chatReplies.push(toolCallsReply([{ name: 'list_systems', args: {} }], { prompt: 17_000, completion: 100 }));
+    stub.chatReplies.push(toolCallsReply([{ name: 'open_incidents', args: {} }], { prompt: 17_000, completion: 100 }));
     stub.chatReplies.push(textReply('never reached'));
     const answer = await answerQuestion(app, { text: "what's going on?", actor: 'songkai', lang: 'en' });
     expect(chatRequests(stub)).toHaveLength(2);
     expect(answer.stopped).toBe('token_budget');
-    expect(answer.usage).toEqual({ inputTokens: 30_000, outputTokens: 200 });
-    expect(answer.notes?.[0]).toBe('Stopped: 30200 tokens used, over the per-question budget of 24000; the tool results so far are below.');
+    expect(answer.usage).toEqual({ inputTokens: 34_000, outputTokens: 200 });
+    expect(answer.notes?.[0]).toBe('Stopped: 34200 tokens used, over the per-question budget of 32000; the tool results so far are below.');
     // The call asked for past the budget is not run.
     expect(answer.toolCalls.map((c) => c.tool)).toEqual(['list_systems']);
   });

@@ -3,6 +3,8 @@ import { splitHypotheses } from '../../agents/llm/answer-text.js';
 import { citationsOf } from '../../agents/llm/citations.js';
 import { toolOutputMessage } from '../../agents/llm/prompt.js';
 import { trimForModel } from '../../agents/llm/trim.js';
+import { llmSettingsFromConfig } from '../../agents/llm/settings.js';
+import { loadConfig } from '../../core/config.js';
 import type { ToolResult } from '../../tools/tool.js';
 
 describe('LLM agent parts', () => {
@@ -41,5 +43,13 @@ describe('LLM agent parts', () => {
     expect(citationsOf([search], 'no ids')).toHaveLength(2);
     const full: ToolResult = { tool: 'get_runbook', status: 'success', summary: '', durationMs: 1, data: { id: 'rb-c', source: 'c.md', sections: [{ section: '现象' }, { section: '处置' }] } };
     expect(citationsOf([full], 'rb-c § 处置')).toEqual([{ runbookId: 'rb-c', section: '处置', source: 'c.md' }]);
+  });
+
+  it('turns on with WARROOM_LLM_MODEL, with defaults for the limits; a local server may need no key', () => {
+    expect(llmSettingsFromConfig(loadConfig({ OPENAI_API_KEY: 'sk-x' }))).toBeUndefined();
+    expect(llmSettingsFromConfig(loadConfig({ WARROOM_LLM_MODEL: 'qwen2.5-72b', OPENAI_BASE_URL: 'http://llm.internal:8000/v1' }))).toEqual({
+      model: 'qwen2.5-72b', apiKey: undefined, baseURL: 'http://llm.internal:8000/v1', maxSteps: 6, tokenBudget: 32000, timeoutMs: 30_000, toolOutputChars: 6000, maxRetries: 1,
+    });
+    expect(() => loadConfig({ WARROOM_LLM_MAX_STEPS: '0' })).toThrow(/WARROOM_LLM_MAX_STEPS/);
   });
 });
