@@ -118,6 +118,20 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
     expect(answer.toolCalls.map((c) => c.tool)).toEqual(['open_incidents', 'failover_status']);
   });
 
+  it('works with a local server that takes no key', async () => {
+    const keyless = await createLlmDemoApp(stub, { env: { OPENAI_API_KEY: '' } });
+    try {
+      stub.requests.length = 0;
+      stub.chatReplies.push(textReply('Warroom here: ask me about changes, alerts, incidents, on-call and runbooks.'));
+      const answer = await answerQuestion(keyless.app, { text: 'who are you?', actor: 'songkai', lang: 'en' });
+      expect(answer.planner).toBe('llm');
+      expect(answer.text).toMatch(/^Warroom here/);
+      expect(stub.requests.find((r) => r.path === '/v1/chat/completions')!.authorization).toBe('Bearer no-key');
+    } finally {
+      await keyless.db.close();
+    }
+  }, 120_000);
+
   it('stops at the step limit and says so', async () => {
     const limited = await createLlmDemoApp(stub, { env: { WARROOM_LLM_MAX_STEPS: '2' } });
     try {
