@@ -21,6 +21,8 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
     stub.requests.length = 0;
     stub.chatReplies.length = 0;
   });
+  /** The same app and data with other settings (the agent reads them per question). */
+  const withEnv = (env: Partial<App['config']>): App => ({ ...app, config: { ...app.config, ...env } });
 
   it('offers the read tools and propose_action, runs the call the model makes, and sends the result back as a tool message', async () => {
     stub.chatReplies.push(toolCallsReply([{ id: 'call_a', name: 'change_lookup', args: { system: '中登报盘', days: 3 } }], { prompt: 900, completion: 30 }));
@@ -119,23 +121,19 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
   });
 
   it('works with a local server that takes no key', async () => {
-    const keyless = await createLlmDemoApp(stub, { env: { OPENAI_API_KEY: '' } });
-    try {
-      stub.requests.length = 0;
+    {
+      const keyless = { app: withEnv({ OPENAI_API_KEY: undefined }) };
       stub.chatReplies.push(textReply('Warroom here: ask me about changes, alerts, incidents, on-call and runbooks.'));
       const answer = await answerQuestion(keyless.app, { text: 'who are you?', actor: 'songkai', lang: 'en' });
       expect(answer.planner).toBe('llm');
       expect(answer.text).toMatch(/^Warroom here/);
       expect(stub.requests.find((r) => r.path === '/v1/chat/completions')!.authorization).toBe('Bearer no-key');
-    } finally {
-      await keyless.db.close();
     }
-  }, 120_000);
+  });
 
   it('stops at the step limit and says so', async () => {
-    const limited = await createLlmDemoApp(stub, { env: { WARROOM_LLM_MAX_STEPS: '2' } });
-    try {
-      stub.requests.length = 0;
+    {
+      const limited = { app: withEnv({ WARROOM_LLM_MAX_STEPS: 2 }) };
       stub.chatReplies.push(toolCallsReply([{ name: 'list_systems', args: {} }]));
       stub.chatReplies.push(toolCallsReply([{ name: 'open_incidents', args: {} }]));
       stub.chatReplies.push(textReply('never reached'));
@@ -144,10 +142,8 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
       expect(answer.stopped).toBe('step_limit');
       expect(answer.notes).toContain('已到 2 步上限仍未得出答案，已停止；下面是已拿到的工具结果。');
       expect(answer.toolCalls.map((c) => c.tool)).toEqual(['list_systems', 'open_incidents']);
-    } finally {
-      await limited.db.close();
     }
-  }, 120_000);
+  });
 
   it('stops when the token budget is spent and says so', async () => {
     stub.chatReplies.push(toolCallsReply([{ name: 'list_systems', args: {} }], { prompt: 17_000, completion: 100 }));
@@ -163,9 +159,8 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
   });
 
   it('trims a large tool output before the model sees it, keeping the counts and saying what was cut', async () => {
-    const small = await createLlmDemoApp(stub, { env: { WARROOM_LLM_TOOL_OUTPUT_CHARS: '1500' } });
-    try {
-      stub.requests.length = 0;
+    {
+      const small = { app: withEnv({ WARROOM_LLM_TOOL_OUTPUT_CHARS: 1500 }) };
       stub.chatReplies.push(toolCallsReply([{ id: 'rb', name: 'get_runbook', args: { id: 'rb-zdbp-manual-switch' } }]));
       stub.chatReplies.push(textReply('done'));
       const answer = await answerQuestion(small.app, { text: 'show me the 中登报盘 failover runbook', actor: 'songkai', lang: 'en' });
@@ -178,10 +173,8 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
       expect(parsed.trimmed.join('\n')).toMatch(/kept the first \d+ of \d+ (items|characters)/);
       // What the asker gets is not trimmed: only what the model sees.
       expect(answer.toolCalls[0]!.status).toBe('success');
-    } finally {
-      await small.db.close();
     }
-  }, 120_000);
+  });
 
   it.each([
     ['a 5xx', () => httpError(503, 'overloaded'), /HTTP 503/],
@@ -197,27 +190,23 @@ describe('the LLM agent loop, through the real openai/LangChain clients against 
   });
 
   it('falls back when the endpoint does not answer in time, and when nothing listens', async () => {
-    const slow = await createLlmDemoApp(stub, { env: { WARROOM_LLM_TIMEOUT_SECONDS: '1' } });
-    try {
+    {
+      const slow = { app: withEnv({ WARROOM_LLM_TIMEOUT_SECONDS: 1 }) };
       stub.chatReplies.push(delayed(3000, textReply('too late')));
       const started = Date.now();
       const late = await answerQuestion(slow.app, { text: '中登报盘有什么变更', actor: 'songkai', lang: 'zh' });
       expect(Date.now() - started).toBeLessThan(2900);
       expect(late.planner).toBe('offline');
       expect(late.fallback).toMatch(/^大模型暂不可用（模型接口 1 秒内没有回应），以下由离线规划器回答。$/);
-    } finally {
-      await slow.db.close();
     }
     const closed = await startOpenAIStub();
     const url = closed.url;
     await closed.close();
-    const gone = await createLlmDemoApp(stub, { env: { OPENAI_BASE_URL: url, WARROOM_EMBEDDER: 'offline' } });
-    try {
+    {
+      const gone = { app: withEnv({ OPENAI_BASE_URL: url }) };
       const answer = await answerQuestion(gone.app, { text: 'what changed on 中登报盘?', actor: 'songkai', lang: 'en' });
       expect(answer.planner).toBe('offline');
       expect(answer.fallback).toMatch(/could not be reached/);
-    } finally {
-      await gone.db.close();
     }
-  }, 120_000);
+  });
 });
