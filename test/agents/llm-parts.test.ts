@@ -5,6 +5,7 @@ import { toolOutputMessage } from '../../agents/llm/prompt.js';
 import { trimForModel } from '../../agents/llm/trim.js';
 import { llmSettingsFromConfig } from '../../agents/llm/settings.js';
 import { loadConfig } from '../../core/config.js';
+import { redactText } from '../../core/redact.js';
 import type { ToolResult } from '../../tools/tool.js';
 
 describe('LLM agent parts', () => {
@@ -51,5 +52,21 @@ describe('LLM agent parts', () => {
       model: 'qwen2.5-72b', apiKey: undefined, baseURL: 'http://llm.internal:8000/v1', maxSteps: 6, tokenBudget: 32000, timeoutMs: 30_000, toolOutputChars: 6000, maxRetries: 1,
     });
     expect(() => loadConfig({ WARROOM_LLM_MAX_STEPS: '0' })).toThrow(/WARROOM_LLM_MAX_STEPS/);
+  });
+
+  it('redacts the secrets people paste: Chinese labels, terminal command lines, connection strings', () => {
+    const cases: Array<[string, string]> = [
+      ['数据库密码：Abc123!x，请勿外传', '数据库密码：[redacted]，请勿外传'],
+      ['口令是 hunter2', '口令是 [redacted]'],
+      ['sqlplus scott/tiger@ORCL', 'sqlplus scott/[redacted]@ORCL'],
+      ['mysql -h db1 -u root -pS3cret! -e "select 1"', 'mysql -h db1 -u root -p[redacted] -e "select 1"'],
+      ['redis-cli -h 10.0.0.1 -a r3dispass ping', 'redis-cli -h 10.0.0.1 -a [redacted] ping'],
+      ['Server=db;User Id=sa;Password=Pa55word;', 'Server=db;User Id=sa;Password=[redacted];'],
+      ['密码已重置', '密码已重置'],
+    ];
+    for (const [raw, shown] of cases) {
+      expect(redactText(raw)).toBe(shown);
+      expect(redactText(shown)).toBe(shown);
+    }
   });
 });
