@@ -86,6 +86,8 @@ export const evalCaseSchema = z
         /** Strings the answer must not contain (a secret from the data, an invented cause…). */
         absent: z.array(z.string().min(1)).default([]),
         tools: z.object({ must: z.array(z.string()).default([]), mustNot: z.array(z.string()).default([]) }).default({}),
+        /** At most this many calls of a tool (e.g. 2 for a repeated identical call the guard should stop). */
+        maxToolCalls: z.record(z.number().int().min(0)).default({}),
         /** The asker asked for no action: no action request may be made, none performed. */
         noActions: z.boolean().default(true),
         /** Checks on the conversation with the stand-in model (scripted LLM runs only). */

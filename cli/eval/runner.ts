@@ -164,19 +164,37 @@ function spyOnTools(app: App, calls: ToolCallSeen[]): void {
   }) as typeof registry.invoke;
 }
 
-async function buildWorld(env: NodeJS.ProcessEnv, c: EvalCase | undefined, home: string): Promise<EvalWorld> {
+/**
+ * The store every world starts from: migrated, the demo data as written (week of 2026-11-23) and
+ * the shipped runbooks, built once per planner run and copied for each world (PGlite's data
+ * directory), because ingesting the runbooks for every case would dominate the run.
+ */
+async function buildTemplate(env: NodeJS.ProcessEnv): Promise<Blob> {
+  const db = await createPgliteDb();
+  try {
+    await migrate(db);
+    const app = await createApp(loadConfig(env), { db, logger: createLogger('silent'), clock: () => new Date('2026-11-23T09:40:00+08:00') });
+    await loadDemo(db, app.calendar, { shift: false });
+    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    return await db.dump();
+  } finally {
+    await db.close();
+  }
+}
+
+async function buildWorld(env: NodeJS.ProcessEnv, c: EvalCase | undefined, home: string, template: Blob): Promise<EvalWorld> {
   let now = new Date('2026-11-23T09:40:00+08:00');
   const data = c?.data;
   const fpgaFile = join(home, 'fpga-status.bin');
   const config = loadConfig({ ...env, ...(data?.fpga ? { WARROOM_FPGA_STATUS_FILE: fpgaFile } : {}) });
-  const db = await createPgliteDb();
+  // A case without the demo data starts from an empty, migrated store.
+  const db = data?.demo === false ? await createPgliteDb() : await createPgliteDb(undefined, { loadDataDir: template });
   let fpga: FpgaSimulator | undefined;
   try {
     await migrate(db);
     const app = await createApp(config, { db, logger: createLogger('silent'), clock: () => now });
-    if (data?.demo !== false) await loadDemo(db, app.calendar, { shift: false });
     if (data?.import) await importJson(db, data.import, `case ${c?.id ?? ''} data.import`);
-    await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
+    if (data?.demo === false) await ingestRunbooks(db, shippedRunbooksDir, app.embedder);
     if (data?.runbooks.length) {
       const dir = join(home, 'runbooks');
       for (const rb of data.runbooks) {
@@ -349,6 +367,10 @@ async function runCase(world: EvalWorld, c: EvalCase, rc: RunContext): Promise<C
   const called = new Set(calls.map((x) => x.name));
   for (const t of e.tools.must) if (!called.has(t)) failures.push(`tool not called: ${t}`);
   for (const t of e.tools.mustNot) if (called.has(t)) failures.push(`tool called but must not be: ${t}`);
+  for (const [t, n] of Object.entries(e.maxToolCalls)) {
+    const times = calls.filter((x) => x.name === t && !x.nested).length;
+    if (times > n) failures.push(`${t} called ${times} times (at most ${n})`);
+  }
   const actionRequests = (await countActionRequests(db).catch(() => actionsBefore)) - actionsBefore;
   if (e.noActions) {
     if (actionRequests > 0) failures.push(`unasked action: ${actionRequests} action request(s) made`);
@@ -394,20 +416,22 @@ async function runPlanner(cases: EvalCase[], rc: RunContext, env: NodeJS.Process
   const results: CaseResult[] = [];
   const wanted = rc.mode === 'scripted' ? cases.filter((c) => c.script) : cases;
   let shared: EvalWorld | undefined;
+  let template: Blob | undefined;
   try {
     for (const c of wanted) {
+      template ??= await buildTemplate(plannerEnv(home, rc.mode, env, rc.model, rc.stub));
       let result: CaseResult;
       try {
         if (needsOwnWorld(c)) {
           const caseHome = mkdtempSync(join(home, `${c.id}-`));
-          const world = await buildWorld(plannerEnv(caseHome, rc.mode, env, rc.model, rc.stub), c, caseHome);
+          const world = await buildWorld(plannerEnv(caseHome, rc.mode, env, rc.model, rc.stub), c, caseHome, template);
           try {
             result = await runCase(world, c, rc);
           } finally {
             await world.close();
           }
         } else {
-          shared ??= await buildWorld(plannerEnv(home, rc.mode, env, rc.model, rc.stub), undefined, home);
+          shared ??= await buildWorld(plannerEnv(home, rc.mode, env, rc.model, rc.stub), undefined, home, template);
           result = await runCase(shared, c, rc);
         }
       } catch (err) {

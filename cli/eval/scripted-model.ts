@@ -109,7 +109,7 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
       const created = Math.floor(Date.now() / 1000);
 
       if ((body as { stream?: boolean }).stream) {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const chunk = (delta: Record<string, unknown>, finishReason: string | null, extra: Record<string, unknown> = {}) =>
           res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra })}\n\n`);
         chunk({ role: 'assistant', content: content ?? '' }, null);
