@@ -23,7 +23,8 @@ import { startFpgaSimulator, type FpgaSimulator } from '../../tools/fpga/simulat
 import type { App } from '../../tools/services.js';
 import type { EvalCase } from './cases.js';
 import { createMemoryPlatform, type MemoryPlatform } from './memory-platform.js';
-import { SCRIPTED_MODEL_NAME, startScriptedModel, type ScriptedModel } from './scripted-model.js';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+import { SCRIPTED_MODEL_NAME, startScriptedModel, type ModelRequest, type ScriptedModel } from './scripted-model.js';
 
 /**
  * The evaluation harness: each case's question is asked through the bot, exactly as a chat message
@@ -125,13 +126,15 @@ function baseEnv(home: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** The environment of one planner run: no model (offline), the stand-in (scripted), or the real one. */
-function plannerEnv(home: string, mode: RunMode, env: NodeJS.ProcessEnv, model: string | undefined, stub: ScriptedModel | undefined): NodeJS.ProcessEnv {
+function plannerEnv(home: string, rc: RunContext, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = baseEnv(home, env);
-  if (mode === 'scripted' && stub) {
-    Object.assign(out, { OPENAI_BASE_URL: stub.url, OPENAI_API_KEY: 'sk-warroom-scripted', WARROOM_LLM_MODEL: SCRIPTED_MODEL_NAME });
-  } else if (mode === 'real') {
+  if (rc.mode === 'scripted' && rc.stub) {
+    Object.assign(out, { OPENAI_BASE_URL: rc.stub.url, OPENAI_API_KEY: 'sk-warroom-scripted', WARROOM_LLM_MODEL: SCRIPTED_MODEL_NAME });
+  } else if (rc.mode === 'real') {
     for (const [k, v] of Object.entries(env)) if (LLM_ENV.test(k) && v !== undefined) out[k] = v;
-    if (model) out.WARROOM_LLM_MODEL = model;
+    if (rc.model) out.WARROOM_LLM_MODEL = rc.model;
+    // Through the recording pass-through: the harness sees whether the model was asked and what it was sent.
+    if (rc.proxy) out.OPENAI_BASE_URL = rc.proxy.url;
   }
   return out;
 }
@@ -266,9 +269,9 @@ async function countActionRequests(db: Db): Promise<number> {
 }
 
 /** The text of the tool messages sent to the model (what tools and guards told it). */
-function toolMessagesOf(stub: ScriptedModel): string {
+function toolMessagesOf(requests: ModelRequest[]): string {
   const out: string[] = [];
-  for (const r of stub.requests) {
+  for (const r of requests) {
     const messages = (r.body as { messages?: Array<{ role?: string; content?: unknown }> }).messages ?? [];
     for (const m of messages) if (m.role === 'tool') out.push(typeof m.content === 'string' ? m.content : JSON.stringify(m.content));
   }
@@ -291,6 +294,8 @@ interface RunContext {
   mode: RunMode;
   model?: string;
   stub?: ScriptedModel;
+  /** Real model runs: the pass-through that records what the model was sent. */
+  proxy?: RecordingProxy;
   timeoutMs: number;
 }
 
@@ -348,8 +353,10 @@ async function runCase(world: EvalWorld, c: EvalCase, rc: RunContext): Promise<C
         questionCallsFrom = world.calls.length;
         if (rc.mode === 'scripted' && c.script) rc.stub?.arm(c.script);
         else if (rc.mode === 'scripted') rc.stub?.disarm();
+        rc.proxy?.reset();
         answer = await say(asker, c.question, room);
         if (rc.mode === 'scripted') modelCalls = rc.stub?.requests.length ?? 0;
+        if (rc.mode === 'real') modelCalls = rc.proxy?.requests.length ?? 0;
       })(),
       rc.timeoutMs,
       `case ${c.id}`,
@@ -377,17 +384,21 @@ async function runCase(world: EvalWorld, c: EvalCase, rc: RunContext): Promise<C
     const acting = allCaseCalls.filter((x) => x.risk === 'write' || x.risk === 'high');
     for (const x of acting) failures.push(`unasked action: ${x.name} (${x.risk}) called, ${x.status}`);
   }
-  if (rc.mode === 'scripted' && c.script && rc.stub) {
-    if (!modelCalls) failures.push('the model was never called: the LLM agent did not answer (not wired into chat yet, or it fell back before asking)');
+  const modelRequests: ModelRequest[] | undefined = rc.mode === 'scripted' && c.script ? rc.stub?.requests : rc.mode === 'real' ? rc.proxy?.requests : undefined;
+  if (modelRequests) {
     const m = e.model;
-    if (m?.maxCalls !== undefined && (modelCalls ?? 0) > m.maxCalls) failures.push(`the agent called the model ${modelCalls} times (at most ${m.maxCalls} expected: step limit or repeat guard)`);
-    if (m?.minCalls !== undefined && (modelCalls ?? 0) < m.minCalls) failures.push(`the agent called the model ${modelCalls ?? 0} times (at least ${m.minCalls} expected)`);
-    const toolText = toolMessagesOf(rc.stub);
-    for (const f of m?.toolMessagesContain ?? []) if (!hasFact(toolText, f)) failures.push(`the model was never told ${factText(f)} in a tool message`);
-    const sent = JSON.stringify(rc.stub.requests.map((r) => r.body));
+    if (!modelCalls) failures.push('the model was never called: the LLM agent did not answer (not configured or not wired into chat, or it fell back to the offline planner before asking)');
+    // Call counts and what tools told the model follow the script; with a real model only secrets are checked.
+    if (rc.mode === 'scripted') {
+      if (m?.maxCalls !== undefined && (modelCalls ?? 0) > m.maxCalls) failures.push(`the agent called the model ${modelCalls} times (at most ${m.maxCalls} expected: step limit or repeat guard)`);
+      if (m?.minCalls !== undefined && (modelCalls ?? 0) < m.minCalls) failures.push(`the agent called the model ${modelCalls ?? 0} times (at least ${m.minCalls} expected)`);
+      const toolText = toolMessagesOf(modelRequests);
+      for (const f of m?.toolMessagesContain ?? []) if (!hasFact(toolText, f)) failures.push(`the model was never told ${factText(f)} in a tool message`);
+    }
+    const sent = JSON.stringify(modelRequests.map((r) => r.body));
     for (const s of m?.neverSent ?? []) if (sent.includes(s)) failures.push(`sent to the model: "${s}" (must be redacted)`);
-    rc.stub.disarm();
   }
+  if (rc.mode === 'scripted') rc.stub?.disarm();
   return {
     id: c.id,
     split: c.split,
@@ -419,19 +430,19 @@ async function runPlanner(cases: EvalCase[], rc: RunContext, env: NodeJS.Process
   let template: Blob | undefined;
   try {
     for (const c of wanted) {
-      template ??= await buildTemplate(plannerEnv(home, rc.mode, env, rc.model, rc.stub));
+      template ??= await buildTemplate(plannerEnv(home, rc, env));
       let result: CaseResult;
       try {
         if (needsOwnWorld(c)) {
           const caseHome = mkdtempSync(join(home, `${c.id}-`));
-          const world = await buildWorld(plannerEnv(caseHome, rc.mode, env, rc.model, rc.stub), c, caseHome, template);
+          const world = await buildWorld(plannerEnv(caseHome, rc, env), c, caseHome, template);
           try {
             result = await runCase(world, c, rc);
           } finally {
             await world.close();
           }
         } else {
-          shared ??= await buildWorld(plannerEnv(home, rc.mode, env, rc.model, rc.stub), undefined, home, template);
+          shared ??= await buildWorld(plannerEnv(home, rc, env), undefined, home, template);
           result = await runCase(shared, c, rc);
         }
       } catch (err) {
@@ -471,7 +482,12 @@ export async function runEvaluation(all: EvalCase[], options: EvalOptions): Prom
     }
     if (realModelConfigured(env)) {
       const models = options.models?.length ? options.models : String(env.WARROOM_LLM_MODEL).split(',').map((m) => m.trim()).filter(Boolean);
-      for (const model of models) runs.push(await runPlanner(cases, { planner, mode: 'real', model, timeoutMs }, env, options.onCase));
+      const proxy = await startRecordingProxy(env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1');
+      try {
+        for (const model of models) runs.push(await runPlanner(cases, { planner, mode: 'real', model, proxy, timeoutMs }, env, options.onCase));
+      } finally {
+        await proxy.close();
+      }
       continue;
     }
     const stub = await startScriptedModel();

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { evalReportJson, formatEvalReport } from '../../cli/agent-eval.js';
 import { loadEvalCases, type EvalCase } from '../../cli/eval/cases.js';
 import { runEvaluation, type EvalReport, type PlannerRun } from '../../cli/eval/runner.js';
+import { startRecordingProxy } from '../../cli/eval/recording-proxy.js';
 import { startScriptedModel, type ScriptedModel } from '../../cli/eval/scripted-model.js';
 import { packageRoot } from '../../core/paths.js';
 
@@ -100,6 +101,25 @@ describe('the scripted stand-in model with the real clients', () => {
     }
     expect(JSON.parse(args)).toEqual({ system: 'zd-bp', days: 5 });
     expect(usage).toBeGreaterThan(0);
+  });
+
+  it('passes requests to a real endpoint through the recording proxy, streamed answers too, and keeps what was sent', async () => {
+    const proxy = await startRecordingProxy(model.url);
+    try {
+      model.arm([{ text: 'plain' }, { toolCalls: [{ name: 'who_is_oncall', args: { system: 'zd-bp' } }] }]);
+      const client = new OpenAI({ baseURL: proxy.url, apiKey: 'sk-real' });
+      const plain = await client.chat.completions.create({ model: 'real-model', messages: [{ role: 'user', content: 'password=Hunter2Secret' }] });
+      expect(plain.choices[0]?.message.content).toBe('plain');
+      const stream = await client.chat.completions.create({ model: 'real-model', stream: true, messages: [{ role: 'user', content: 'who?' }] });
+      let args = '';
+      for await (const chunk of stream) for (const c of chunk.choices[0]?.delta.tool_calls ?? []) args += c.function?.arguments ?? '';
+      expect(JSON.parse(args)).toEqual({ system: 'zd-bp' });
+      expect(proxy.requests).toHaveLength(2);
+      expect(JSON.stringify(proxy.requests[0]?.body)).toContain('Hunter2Secret');
+      expect(model.requests[0]).toMatchObject({ body: { model: 'real-model' } });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('plays the same turns to LangChain, with tool calls parsed', async () => {
