@@ -25,6 +25,7 @@ import { registerLocalizeCommand } from './localize.js';
 import { parseTimeOption } from './run.js';
 import { startServer } from './start.js';
 import { registerActionCommands } from './actions.js';
+import { registerAgentEvalCommand } from './agent-eval.js';
 import { runWorker } from './worker.js';
 import { startWarroom } from '../app/warroom.js';
 import { createWebSessions } from '../bot/platforms/local/sessions.js';
@@ -277,6 +278,7 @@ export function buildProgram(io: CliIo): Command {
   registerFailoverCommands(program, io);
   registerFpgaCommands(program, io);
   registerFpgaStatusCommand(program, io);
+  registerAgentEvalCommand(program, io);
 
   program
     .command('chat-link')

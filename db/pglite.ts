@@ -3,14 +3,25 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { Db, Queryable, Row } from './db.js';
 
+/** An embedded store that can be copied: `dump()` gives its data directory, which `loadDataDir` starts another from. */
+export interface PgliteDb extends Db {
+  dump(): Promise<Blob>;
+}
+
+export interface PgliteOptions {
+  /** Start from a copy of another store (a `dump()`), e.g. one prepared evaluation world per case. */
+  loadDataDir?: Blob;
+}
+
 /**
  * Embedded PostgreSQL (WASM) with pgvector. `dataDir` undefined means in memory (tests).
  * PGlite is single-connection: statements are serialised by the library itself.
  */
-export async function createPgliteDb(dataDir?: string): Promise<Db> {
+export async function createPgliteDb(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     extensions: { vector },
     parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v) },
   });
@@ -87,6 +98,9 @@ export async function createPgliteDb(dataDir?: string): Promise<Db> {
       } finally {
         progressWaiters.delete(waiter!);
       }
+    },
+    async dump() {
+      return pg.dumpDataDir('none');
     },
     async close() {
       await pg.close();
