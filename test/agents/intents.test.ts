@@ -24,6 +24,19 @@ function summary(intent: Intent): Record<string, unknown> {
       return { kind: 'runbook', systems: intent.systems.map((s) => s.id) };
     case 'fpga':
       return { kind: 'fpga', ...(intent.card !== undefined ? { card: intent.card } : {}) };
+    case 'alerts':
+    case 'localize':
+      return { kind: intent.kind, system: intent.system?.id };
+    case 'incident-status':
+      return { kind: intent.kind, focus: intent.focus, ...(intent.incident ? { incident: intent.incident } : {}) };
+    case 'diff':
+      return { kind: 'diff', changeId: intent.changeId };
+    case 'failover':
+      return { kind: 'failover', system: intent.system?.id, switchAsked: intent.switchAsked };
+    case 'capabilities':
+      return { kind: 'capabilities' };
+    case 'unsupported':
+      return { kind: 'unsupported', feature: intent.feature };
   }
 }
 
