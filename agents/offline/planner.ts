@@ -184,10 +184,28 @@ function followUp(intent: Intent, text: string, last: Turn | undefined, systems:
 
 type Base = (extra?: Partial<AgentAnswer>) => AgentAnswer;
 
-/** One incident's recorded facts; what nobody recorded yet is said, with who to ask. */
+/**
+ * One incident's recorded facts; what nobody recorded yet is said, with who to ask. Which incident:
+ * the one named, the room's, else the only open one; none or several open → the open list and a line.
+ */
 async function incidentAnswer(app: App, q: Question, ctx: ToolContext, intent: Extract<Intent, { kind: 'incident-status' }>, base: Base): Promise<AgentAnswer> {
-  const input = { ...(intent.incident ? { incident: intent.incident } : {}), ...(!intent.incident && !ctx.incidentId && intent.system ? { system: intent.system.id } : {}) };
-  const status = await app.tools.call(incidentStatusTool, input, ctx);
+  let id = intent.incident ?? ctx.incidentId;
+  if (!id) {
+    const open = await app.tools.call(openIncidentsTool, intent.system ? { system: intent.system.id } : {}, ctx);
+    const list = open.data?.incidents ?? [];
+    if (list.length !== 1) {
+      const scope = intent.system ? t(q.lang, `${intent.system.name} `, `on ${intent.system.name} `) : '';
+      const note =
+        open.status === 'error'
+          ? []
+          : list.length === 0
+            ? [t(q.lang, `当前${scope}没有未解决的故障，没有可回答的恢复时间或影响。问已结束的故障请写上故障号（INC-…）。`, `No incident ${scope}is open right now, so there is no recovery time or impact to give. To ask about a past one, name it (INC-…).`)]
+            : [t(q.lang, `当前有 ${list.length} 个未解决的故障：请写上故障号（INC-…），或在故障群里问。`, `${list.length} incidents are open: name one (INC-…), or ask in its room.`)];
+      return base({ toolCalls: [open], ...(intent.system ? { system: intent.system.id } : {}), notes: note });
+    }
+    id = list[0]!.id;
+  }
+  const status = await app.tools.call(incidentStatusTool, { incident: id }, ctx);
   const s = status.data;
   const notes: string[] = [];
   if (s) {
