@@ -1,4 +1,6 @@
+import { translations } from './glossary.js';
 import type { SearchHit } from './search.js';
+import { tokenize } from './tokenize.js';
 
 /** A runbook's front matter as the preference reads it. */
 export type RunbookScope = {
@@ -23,12 +25,14 @@ const flat = (s: string) => s.toLowerCase().replace(/[-_\s]+/g, '');
 export function preferSystems(hits: SearchHit[], scopes: RunbookScope[], systems: string[], query: string): SearchHit[] {
   if (!systems.length) return hits;
   const byId = new Map(scopes.map((s) => [s.id, s]));
-  const q = flat(query);
+  // The question's words and their glossary translations ("切换" ↔ failover), in the tags' spelling.
+  const q = [flat(query), ...tokenize(query).flatMap((w) => translations(w.toLowerCase())).map(flat)].join('|');
   const score = (h: SearchHit) => {
     const scope = byId.get(h.runbookId);
     if (!scope) return h.score;
     const covers = scope.systems.some((s) => systems.includes(s));
-    const tags = scope.tags.filter((t) => flat(t).length >= (/[\u3400-\u9fff]/.test(t) ? 2 : 4) && q.includes(flat(t))).length;
+    // Short tags ("行情", "fpga") say which area, not what about it: only longer ones count.
+    const tags = scope.tags.filter((t) => flat(t).length >= (/[\u3400-\u9fff]/.test(t) ? 3 : 5) && q.includes(flat(t))).length;
     return h.score + (covers ? SYSTEM_BONUS + Math.min(2, tags) * TAG_BONUS : 0);
   };
   return hits
