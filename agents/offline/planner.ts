@@ -190,8 +190,10 @@ type Base = (extra?: Partial<AgentAnswer>) => AgentAnswer;
  */
 async function incidentAnswer(app: App, q: Question, ctx: ToolContext, intent: Extract<Intent, { kind: 'incident-status' }>, base: Base): Promise<AgentAnswer> {
   let id = intent.incident ?? ctx.incidentId;
+  const looked: ToolResult[] = [];
   if (!id) {
     const open = await app.tools.call(openIncidentsTool, intent.system ? { system: intent.system.id } : {}, ctx);
+    looked.push(open);
     const list = open.data?.incidents ?? [];
     if (list.length !== 1) {
       const scope = intent.system ? t(q.lang, `${intent.system.name} `, `on ${intent.system.name} `) : '';
@@ -218,7 +220,7 @@ async function incidentAnswer(app: App, q: Question, ctx: ToolContext, intent: E
     if (intent.focus === 'eta' && s.resolvedAt) notes.push(t(q.lang, `${s.id} 已于 ${s.resolvedAt.slice(0, 16).replace('T', ' ')} 解决。`, `${s.id} was resolved at ${s.resolvedAt.slice(0, 16).replace('T', ' ')}.`));
     if (intent.focus === 'impact' && !s.impact) notes.push(t(q.lang, `${s.id} 的影响尚未记录，${who}；记录后（/incident impact <影响>）我就能回答。`, `${s.id}: the impact is not recorded yet, ${who}; once recorded (/incident impact <text>) I can answer it.`));
   }
-  return base({ toolCalls: [status], ...(s ? { system: s.system } : {}), ...(notes.length ? { notes } : {}) });
+  return base({ toolCalls: [...looked, status], ...(s ? { system: s.system } : {}), ...(notes.length ? { notes } : {}) });
 }
 
 /** The perception-factor diff around a change: its hosts with snapshots labelled for it first. */
