@@ -45,19 +45,30 @@ export function editDistance(a: string, b: string): number {
  * common words are left alone, and a word near two systems names neither.
  */
 function fuzzyMentions(systems: SystemRow[], text: string): SystemRow[] {
-  const words = (text.toLowerCase().match(/[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*/g) ?? []).filter((w) => w.length >= 4 && !COMMON.has(w));
+  const words = text.toLowerCase().match(/[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*/g) ?? [];
+  const names = systems.map((s) => ({
+    s,
+    names: [s.id, s.name, ...s.aliases].map((n) => n.toLowerCase()).filter((n) => /^[a-z][a-z0-9 -]*$/.test(n) && n.replace(/ /g, '').length >= 4),
+  }));
+  // Phrases of as many words as the name has ("centralised trading" against "centralized trading").
+  const phrases = new Set<string>();
+  for (let k = 1; k <= 3; k++) {
+    for (let i = 0; i + k <= words.length; i++) {
+      const p = words.slice(i, i + k);
+      if (k === 1 && (p[0]!.length < 4 || COMMON.has(p[0]!))) continue;
+      phrases.add(p.join(' '));
+    }
+  }
   const found: SystemRow[] = [];
-  for (const w of words) {
-    const near = systems.filter((s) =>
-      [s.id, s.name, ...s.aliases]
-        .map((n) => n.toLowerCase())
-        .filter((n) => /^[a-z][a-z0-9-]*$/.test(n) && n.length >= 4)
-        .some((n) => {
-          const max = Math.min(n.length, w.length) >= 8 ? 2 : 1;
-          return Math.abs(n.length - w.length) <= max && editDistance(n, w) <= max;
-        }),
+  for (const w of phrases) {
+    const near = names.filter(({ names: ns }) =>
+      ns.some((n) => {
+        if (n.split(' ').length !== w.split(' ').length) return false;
+        const max = Math.min(n.length, w.length) >= 8 ? 2 : 1;
+        return Math.abs(n.length - w.length) <= max && editDistance(n, w) <= max;
+      }),
     );
-    if (near.length === 1 && !found.includes(near[0]!)) found.push(near[0]!);
+    if (near.length === 1 && !found.includes(near[0]!.s)) found.push(near[0]!.s);
   }
   return found;
 }
