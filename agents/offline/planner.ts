@@ -67,7 +67,10 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
       const system = intent.system ?? contextSystem;
       if (!system) return clarify('changes');
       const input = { system: system.id, includeNeighbours: intent.includeNeighbours, ...windowInput(window) };
-      return answer([await app.tools.call(changeLookupTool, input, ctx)], about(system));
+      const result = await app.tools.call(changeLookupTool, input, ctx);
+      // "谁动过…": the people first, by name; the tickets and events below say what each did.
+      const who = intent.who && result.data ? whoChanged(result.data, q.lang) : undefined;
+      return answer([result], { ...about(system), ...(who ? { notes: [who] } : {}) });
     }
     case 'alerts': {
       const system = intent.system ?? contextSystem;
@@ -127,6 +130,22 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
       return answer([search, full], { citations: hits.map((h) => ({ runbookId: h.runbookId, section: h.section, source: h.source })), ...about(preferred[0]), ...(notes ? { notes } : {}) });
     }
   }
+}
+
+/** One line naming who made a system's changes in the window, busiest first; or that nobody did. */
+function whoChanged(data: { changes: Array<{ executor: string | null; executorName: string | null }>; events: Array<{ operator: string; operatorName: string | null }> }, lang: Question['lang']): string {
+  const count = new Map<string, { name: string; n: number }>();
+  const add = (id: string | null, name: string | null) => {
+    if (!id) return;
+    const e = count.get(id) ?? { name: name ?? id, n: 0 };
+    e.n++;
+    count.set(id, e);
+  };
+  for (const c of data.changes) add(c.executor, c.executorName);
+  for (const e of data.events) add(e.operator, e.operatorName);
+  const people = [...count.entries()].sort((a, b) => b[1].n - a[1].n || a[0].localeCompare(b[0])).map(([id, p]) => t(lang, `${p.name}（${id}）`, `${p.name} (${id})`));
+  if (!people.length) return t(lang, '这段时间没有人动过（没有变更单，也没有变更操作事件）。', 'Nobody changed it in that window (no change tickets, no change operation events).');
+  return t(lang, `动过的人：${people.join('、')}（详见下方「谁动过」）。`, `Made by: ${people.join(', ')} (details under "Who made them").`);
 }
 
 function byId(systems: SystemRow[], id: string | undefined): SystemRow | undefined {

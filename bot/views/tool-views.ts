@@ -113,10 +113,10 @@ export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, time
     return `${formatShort(new Date(e.at), timeZone, lang)} ${e.operatorName ?? e.operator} ${e.action} ${e.object} [${e.system}${e.environment ? `/${e.environment}` : ''}]${e.scene ? ` (${e.scene})` : ''} · ${ticket}${e.source ? ` · ${e.source}` : ''}${flags.length ? ` · ${flags.join(' ')}` : ''}`;
   });
   const sections = [];
-  const who = changePeopleLines(data, lang);
-  if (who.length) sections.push({ title: t(lang, '谁动过', 'Who made them'), lines: who });
   if (changeLines.length) sections.push({ title: t(lang, `变更单（${changeLines.length}）`, `Change tickets (${changeLines.length})`), lines: changeLines });
   if (eventLines.length) sections.push({ title: t(lang, `变更操作事件（${eventLines.length}）`, `Change operation events (${eventLines.length})`), lines: eventLines });
+  const who = changePeopleLines(data, lang);
+  if (who.length) sections.push({ title: t(lang, '谁动过', 'Who made them'), lines: who });
   // "In trading hours" alone is context, not a finding: the summary lists the flags that ask for action.
   const highlightLines = data.highlights
     .filter((h) => h.flag !== 'in-trading-hours')

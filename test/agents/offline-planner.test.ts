@@ -19,6 +19,7 @@ describe('the offline planner over the demo (Monday 2026-11-23 09:40)', () => {
       const { answer, text } = await ask(app, '上周谁动过中登报盘');
       expect(answer).toMatchObject({ intent: 'changes', system: 'zd-bp' });
       expect(text).toContain('中登报盘 的变更（2026-11-16 00:00 – 2026-11-23 00:00）');
+      expect(text.split('\n')[1]).toBe('动过的人：黄涛（huangtao）、孙强（sunqiang）（详见下方「谁动过」）。');
       expect(text).toMatch(/谁动过\n\s+• 黄涛（huangtao）：操作 3 次（3 次无变更单）/);
       expect(text).toContain('孙强（sunqiang）：执行 CAB-20261121-003');
       expect(text).toContain('EV-20261121-0009'); // the ticketless pool config edit
@@ -26,6 +27,7 @@ describe('the offline planner over the demo (Monday 2026-11-23 09:40)', () => {
 
     it('"who changed the CSDC link last week" answers the same in English', async () => {
       const { text } = await ask(app, 'who changed the CSDC link last week');
+      expect(text).toContain('Made by: 黄涛 (huangtao), 孙强 (sunqiang)');
       expect(text).toContain('Changes to 中登报盘 (2026-11-16 00:00 – 2026-11-23 00:00)');
       expect(text).toContain('黄涛 (huangtao): 3 operations (3 without a ticket)');
       expect(text).toContain('孙强 (sunqiang): executed CAB-20261121-003');
