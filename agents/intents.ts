@@ -99,8 +99,10 @@ const SEVERITY_WORDS: Array<['warning' | 'minor' | 'major' | 'critical', RegExp]
 ];
 // "上周谁动过中登报盘", "who changed the CSDC link": changes, with the people who made them.
 const WHO_CHANGED = /谁(?:动|改|碰|操作|变更|发布|上线|部署|重启)(?:过|了|的)?|(?:是)?谁(?:干|做)的|who (?:changed|touched|modified|deployed|restarted|released|made|did)|who did (?:it|that|this)/i;
+// "谁是指挥", "who is the incident commander for jzjy": who holds (or is on call for) a role.
+const ROLE_ASK = /谁是(?:故障)?(?:指挥|指挥官|沟通负责人|处置负责人|记录员)|(?:指挥|指挥官|沟通负责人|处置负责人|记录员)是谁|who(?:'s| is) (?:the )?(?:incident )?(?:commander|ic|comms lead|communications lead|operations lead|ops lead|scribe)\b/i;
 // Pooled failover: its state, or an ask to switch.
-const FAILOVER = /池化|主备|备机|仲裁|\bvip\b|\bpools?\b|\bfailover\b|\bfail over\b|\bstandby\b|\barbiter\b|切换|\bswitch(?:over)?\b/i;
+const FAILOVER = /(?<!连接|线程|资源|内存|存储)池(?:化|状态|子)|主备|备机|仲裁|\bvip\b|\bpools?\b|\bfailover\b|\bfail over\b|\bstandby\b|\barbiter\b|切换|\bswitch(?:over)?\b/i;
 const FAILOVER_STATUS = /状态|情况|正常|健康|怎么样|\bstatus\b|\bstate\b|\bhealth/i;
 const FAILOVER_ASK = /(?:请|帮我|帮忙|马上|立即|现在|给我)?.{0,8}(?:切换|切到|切至|倒换)|^(?:please )?(?:fail ?over|switch(?: over)?)\b|\b(?:fail|switch) (?:it |\S+ )?over to\b|\bplease (?:fail ?over|switch)/i;
 
@@ -113,9 +115,11 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   const incident = INCIDENT_ID.exec(text)?.[1]?.toUpperCase();
   const inc = (focus: 'status' | 'impact' | 'eta'): Intent => ({ kind: 'incident-status', focus, ...(incident ? { incident } : {}), ...(system ? { system } : {}) });
   if (ETA.test(text)) return inc('eta');
+  if (INCIDENT_STATUS.test(text) || (incident && !HOWTO.test(text) && !IMPACT.test(text))) return inc('status');
   if (HOWTO.test(text)) return { kind: 'runbook', systems: mentioned };
   if (IMPACT.test(text)) return inc('impact');
-  if (incident || INCIDENT_STATUS.test(text)) return inc('status');
+  // In an incident's room "谁是指挥" is about its roles; elsewhere about the rota (below).
+  if (ROLE_ASK.test(text) && !system && !ONCALL.test(text)) return { kind: 'oncall' };
   const changeId = CHANGE_ID.exec(text)?.[1]?.toUpperCase();
   if (changeId && DIFF.test(text)) return { kind: 'diff', changeId, ...(system ? { system } : {}) };
   if (LOCALIZE.test(text)) return { kind: 'localize', system };
@@ -127,7 +131,7 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   if (CHANGE.test(text)) {
     return { kind: 'changes', system, days: parseTradingDays(text, defaultDays), includeNeighbours: NEIGHBOURS.test(text) };
   }
-  if (ONCALL.test(text)) return { kind: 'oncall', system };
+  if (ONCALL.test(text) || ROLE_ASK.test(text)) return { kind: 'oncall', system };
   if (SYSTEMS.test(text.trim())) return { kind: 'systems' };
   if (FPGA.test(text) && HEALTH.test(text)) {
     const card = parseCardNumber(text);

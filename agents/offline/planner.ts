@@ -78,6 +78,8 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
       return answer([await app.tools.call(recentAlertsTool, input, ctx)], about(system));
     }
     case 'oncall': {
+      // "谁是指挥" in an incident's room: who holds its roles.
+      if (!intent.system && incidentId) return incidentAnswer(app, q, ctx, { kind: 'incident-status', focus: 'status' }, base);
       const system = intent.system ?? contextSystem;
       if (!system) return clarify('oncall');
       return answer([await app.tools.call(oncallTool, { system: system.id }, ctx)], about(system));

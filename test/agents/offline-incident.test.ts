@@ -77,3 +77,23 @@ describe('incident questions answered from recorded facts', () => {
     expect(await command('songkai', '帮助')).toContain('/incident eta <时间或说明> — 记录预计恢复时间');
   });
 });
+
+describe('the incident context agents get with a question', () => {
+  it('carries the recorded ETA and impact, and null where nothing was recorded', async () => {
+    const db = await createTestPglite();
+    const bot = createBot(await createDemoApp(db, { now: DEMO_NOW, runbooks: false }));
+    const { id } = await declareForTest(bot);
+    const { incidentContextData } = await import('../../agents/incident-context.js');
+    const before = await incidentContextData(db, id, DEMO_NOW, 'Asia/Shanghai');
+    expect(before).toMatchObject({ id, system: 'jzjy', systemName: '集中交易', severity: 'P1', eta: null, impact: null });
+    expect(before.roles.find((r) => r.role === 'incident-commander')?.name).toBeTruthy();
+    const say = (text: string) => bot.handle({ kind: 'command', command: 'incident', platform: 'cli', userId: 'songkai', room: { platform: 'cli', id: 'dm-songkai', kind: 'dm' }, text, at: DEMO_NOW });
+    await say(`role scribe me ${id}`);
+    await say(`eta ${id} 10:30`);
+    const after = await incidentContextData(db, id, DEMO_NOW, 'Asia/Shanghai');
+    expect(after.eta).toBe('10:30');
+    expect(after.timeline.at(-1)).toMatchObject({ kind: 'eta', actor: 'songkai' });
+    expect(after.timeline.at(-1)!.text).toMatch(/10:30$/);
+    await db.close();
+  });
+});
