@@ -18,13 +18,15 @@ const EN_WD_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Fr
 
 /** Whether the text names a window at all (a follow-up like "那昨天呢" is mostly one). */
 export const WINDOW_WORDS =
-  /今天|今日|昨天|昨日|前天|本周|这周|上周|上个?星期|上礼拜|星期[一二三四五六日天]|礼拜[一二三四五六日天]|周[一二三四五六日]|以来|之后|开盘后|(?:最近|过去|近)\s*[0-9一二两三四五六七八九十]+\s*(?:个)?\s*(?:交易日|工作日|天|小时)|\b(?:today|yesterday|this week|last week|since|past|last|previous)\b|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\b/i;
+  /\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\b20\d{2}-\d{1,2}-\d{1,2}\b|今天|今日|昨天|昨日|前天|本周|这周|上周|上个?星期|上礼拜|星期[一二三四五六日天]|礼拜[一二三四五六日天]|周[一二三四五六日]|以来|之后|开盘后|(?:最近|过去|近)\s*[0-9一二两三四五六七八九十]+\s*(?:个)?\s*(?:交易日|工作日|天|小时)|\b(?:today|yesterday|this week|last week|since|past|last|previous)\b|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\b/i;
 
 export function parseWindow(text: string, now: Date, calendar: TradingCalendar, defaultDays: number): Window {
   const tz = calendar.timeZone;
   const today = localParts(now, tz).date;
   const dayStart = (date: string) => zonedTime(date, 0, 0, tz);
-  const range = (from: Date, to: Date, zh: string, en: string): Window => ({ kind: 'range', from, to: to > now ? now : to, label: { zh, en } });
+  // "since yesterday", "周二以来": from the start of that day up to now, not just that day.
+  const untilNow = /\bsince\b|以来|至今|到现在|之后|以后/i.test(text);
+  const range = (from: Date, to: Date, zh: string, en: string): Window => ({ kind: 'range', from, to: untilNow || to > now ? now : to, label: { zh, en } });
 
   // "since 9:30", "9:30以来", "9点半以来", "从 09:25 起", "after 13:00"
   const since =
@@ -45,6 +47,16 @@ export function parseWindow(text: string, now: Date, calendar: TradingCalendar, 
   if (hours) {
     const n = hours[1] ? Number(hours[1]) : hours[2] ? parseTradingDays(`${hours[2]}天`, 1) : 1;
     return range(new Date(now.getTime() - n * 3600_000), now, `最近 ${n} 小时`, `the last ${n} hour${n > 1 ? 's' : ''}`);
+  }
+
+  // A date: "2026-11-20", "11月20日" (this year, or last year's when still to come).
+  const ymd = /\b(20\d{2})-(\d{1,2})-(\d{1,2})\b/.exec(text);
+  const md = /(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]/.exec(text);
+  if (ymd || md) {
+    const pad = (n: string) => n.padStart(2, '0');
+    let date = ymd ? `${ymd[1]}-${pad(ymd[2]!)}-${pad(ymd[3]!)}` : `${today.slice(0, 4)}-${pad(md![1]!)}-${pad(md![2]!)}`;
+    if (!ymd && date > today) date = `${Number(today.slice(0, 4)) - 1}${date.slice(4)}`;
+    if (!Number.isNaN(Date.parse(`${date}T00:00:00Z`)) && date <= today) return range(dayStart(date), dayStart(addDays(date, 1)), date, date);
   }
 
   // A weekday: "上周二" / "last Tuesday" / "周二" / "this Tuesday".
