@@ -116,8 +116,9 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   const inc = (focus: 'status' | 'impact' | 'eta'): Intent => ({ kind: 'incident-status', focus, ...(incident ? { incident } : {}), ...(system ? { system } : {}) });
   if (ETA.test(text)) return inc('eta');
   if (INCIDENT_STATUS.test(text) || (incident && !HOWTO.test(text) && !IMPACT.test(text))) return inc('status');
+  // "影响如何" asks for the impact, although "如何" also starts how-to questions.
+  if (IMPACT.test(text) && !/怎么办|怎么处理|怎么处置|怎么降低|怎么减少|\bhow (?:do|to|should|can)\b/i.test(text)) return inc('impact');
   if (HOWTO.test(text)) return { kind: 'runbook', systems: mentioned };
-  if (IMPACT.test(text)) return inc('impact');
   // In an incident's room "谁是指挥" is about its roles; elsewhere about the rota (below).
   if (ROLE_ASK.test(text) && !system && !ONCALL.test(text)) return { kind: 'oncall' };
   const changeId = CHANGE_ID.exec(text)?.[1]?.toUpperCase();
