@@ -120,7 +120,7 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   if (IMPACT.test(text) && !/怎么办|怎么处理|怎么处置|怎么降低|怎么减少|\bhow (?:do|to|should|can)\b/i.test(text)) return inc('impact');
   if (HOWTO.test(text)) return { kind: 'runbook', systems: mentioned };
   // In an incident's room "谁是指挥" is about its roles; elsewhere about the rota (below).
-  if (ROLE_ASK.test(text) && !system && !ONCALL.test(text)) return { kind: 'oncall' };
+  if (ROLE_ASK.test(text) && !system && !ONCALL.test(text)) return { kind: 'oncall', role: 'incident-commander' };
   const changeId = CHANGE_ID.exec(text)?.[1]?.toUpperCase();
   if (changeId && DIFF.test(text)) return { kind: 'diff', changeId, ...(system ? { system } : {}) };
   if (LOCALIZE.test(text)) return { kind: 'localize', system };

@@ -79,7 +79,7 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
     }
     case 'oncall': {
       // "谁是指挥" in an incident's room: who holds its roles.
-      if (!intent.system && incidentId) return incidentAnswer(app, q, ctx, { kind: 'incident-status', focus: 'status' }, base);
+      if (intent.role && !intent.system && incidentId) return incidentAnswer(app, q, ctx, { kind: 'incident-status', focus: 'status' }, base);
       const system = intent.system ?? contextSystem;
       if (!system) return clarify('oncall');
       return answer([await app.tools.call(oncallTool, { system: system.id }, ctx)], about(system));

@@ -68,6 +68,10 @@ describe('incident questions answered from recorded facts', () => {
     expect(which.text).toContain(second);
     const inRoom = await ask(bot.app, '什么时候能恢复', { incidentId: second });
     expect(inRoom.text).toContain(`${second} 的预计恢复时间尚未记录`);
+    const roles = await ask(bot.app, '谁是指挥', { incidentId: second });
+    expect(roles.text).toMatch(/角色\s+故障指挥 \S+/);
+    const rota = await ask(bot.app, '谁在值班', { incidentId: second, incident: { id: second, title: '信用委托失败', system: 'margin', systemName: '两融', severity: 'P2', status: 'investigating', openedAt: '2026-11-23T09:40:00+08:00', impact: null, eta: null, rootCause: null, roles: [], timeline: [] } });
+    expect(rota.text).toContain('两融 当前值班');
     const named = await ask(bot.app, `${incidentId} 影响多大`);
     expect(named.text).toContain('约 3% 委托失败');
   });
