@@ -95,6 +95,8 @@ export interface AgentAnswer {
   clarify?: { about: string; systems: string[] };
   /** Lines the asker should read with the answer ("not recorded yet, ask the commander", "Warroom cannot do X"). */
   notes?: string[];
+  /** The system the answer is about (an id), for the next turn's follow-up ("那昨天呢", "who did it?"). */
+  system?: string;
   /** Tokens the model used (LLM only). */
   usage?: { inputTokens: number; outputTokens: number };
   /** The LLM agent stopped before a final answer: the step limit, the token budget, or arguments invalid twice (the reason is in `notes`). */

@@ -4,6 +4,8 @@ import { listSystemsTool } from './oncall/list-systems.js';
 import { noiseRuleAddTool, noiseRuleRemoveTool, noiseRulesTool } from './change-intel/noise-rules.js';
 import { oncallTool } from './oncall/oncall.js';
 import { openIncidentsTool } from './incidents/open-incidents.js';
+import { incidentStatusTool } from './incidents/incident-status.js';
+import { recentAlertsTool } from './alerts/recent-alerts.js';
 import { ToolRegistry } from './registry.js';
 import { getRunbookTool, searchRunbooksTool } from './knowledge-search/search-runbooks.js';
 import { diffSnapshotsTool } from './change-intel/snapshot-diff.js';
@@ -21,6 +23,8 @@ import type { ToolDefinition } from './tool.js';
 export const builtinTools: ToolDefinition[] = [listSystemsTool, oncallTool, changeLookupTool, openIncidentsTool, searchRunbooksTool, getRunbookTool];
 // Change intelligence: perception-factor diffs and their noise rules.
 builtinTools.push(diffSnapshotsTool, noiseRulesTool, noiseRuleAddTool, noiseRuleRemoveTool);
+// Alerts of a system in a window, and one incident's recorded facts (status, impact, ETA, roles).
+builtinTools.push(recentAlertsTool, incidentStatusTool);
 // Pooled failover: the read; the switch is built with its drivers below.
 builtinTools.push(failoverStatusTool);
 

@@ -43,6 +43,7 @@ const SUBCOMMANDS: Record<string, string> = {
   draft: 'draft', 草稿: 'draft', 起草: 'draft',
   note: 'note', 记录: 'note', 备注: 'note',
   impact: 'impact', 影响: 'impact',
+  eta: 'eta', 预计恢复: 'eta', 恢复时间: 'eta', 预计: 'eta',
   cause: 'cause', 'root-cause': 'cause', 根因: 'cause', 原因: 'cause',
   followup: 'followup', 'follow-up': 'followup', 改进: 'followup', 待办: 'followup',
   resolve: 'resolve', 解决: 'resolve', 结束: 'resolve', close: 'resolve',
@@ -60,6 +61,7 @@ export function incidentHelp(lang: Lang): OutgoingMessage {
         '/incident severity P0–P3 — 调整级别（仅指挥）',
         '/incident update <内容> — 发布通报到本群和状态频道（沟通负责人/指挥）；/incident draft 起草一份',
         '/incident note|impact|cause|followup <内容> — 记入时间线（记录员的工作；根因：指挥/处置负责人/记录员）',
+        '/incident eta <时间或说明> — 记录预计恢复时间，例如 /incident eta 10:30 前恢复（可记录影响的人即可记录；「什么时候能恢复」按此回答）',
         '/incident resolve [处置说明] — 解决并生成复盘草稿（仅指挥）',
         '谁可以做什么由策略文件决定（WARROOM_POLICY_FILE）；不在人员名单中的人只能查询',
         '/incident timeline · /incident postmortem — 时间线与复盘草稿',
@@ -72,6 +74,7 @@ export function incidentHelp(lang: Lang): OutgoingMessage {
         '/incident severity P0–P3 — change severity (commander only)',
         '/incident update <text> — post a status update to the room and status channel (comms lead, commander); /incident draft drafts one',
         '/incident note|impact|cause|followup <text> — add to the timeline (the scribe\'s work; cause: commander, operations lead, scribe)',
+        '/incident eta <when or text> — record the expected recovery, e.g. /incident eta by 10:30 (whoever may record the impact; "when will it be fixed?" is answered from it)',
         '/incident resolve [resolution] — resolve and draft the postmortem (commander only)',
         'Who may do what is the policy file\'s (WARROOM_POLICY_FILE); people not in Warroom\'s people list can only read',
         '/incident timeline · /incident postmortem — the timeline and the postmortem draft',
@@ -210,6 +213,7 @@ export async function runIncidentCommand(ctx: IncidentContext, text: string, spl
     }
     case 'note':
     case 'impact':
+    case 'eta':
     case 'cause':
     case 'followup': {
       const { incident, rest: r2 } = await targetIncident(ctx, rest);

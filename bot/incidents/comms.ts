@@ -5,7 +5,7 @@ import { durationLabel, severityLabel, stageLabel, statusLabel } from '../views/
 import type { TimelineRow } from './store.js';
 
 /** Timeline kinds that tell stakeholders something happened (not bot bookkeeping). */
-const NEWSWORTHY = new Set(['status', 'severity', 'note', 'cause', 'impact', 'action', 'update', 'resolved']);
+const NEWSWORTHY = new Set(['status', 'severity', 'note', 'cause', 'impact', 'eta', 'action', 'update', 'resolved']);
 
 /**
  * A status update for stakeholders, drafted from stored facts only: what is affected, where the

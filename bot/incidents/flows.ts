@@ -21,6 +21,7 @@ import {
   recordMessage,
   requireIncident,
   rolesOf,
+  setIncidentExtra,
   setRole,
   systemNameOf,
   timelineOf,
@@ -183,19 +184,24 @@ export async function changeSeverity(deps: IncidentDeps, incidentId: string, act
   return announce(deps, incident, { lang: actor.lang, text: `${incident.id} · ${text} (${actor.id})` });
 }
 
-/** A note, impact, cause or follow-up on the timeline (the scribe's work; the policy says who else may). */
-export async function recordFact(deps: IncidentDeps, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
+/**
+ * A note, impact, cause, expected recovery or follow-up on the timeline (the scribe's work; the policy
+ * says who else may). The expected recovery (`eta`) is whoever may record the impact's to give.
+ */
+export async function recordFact(deps: IncidentDeps, incidentId: string, actor: Actor, kind: 'note' | 'impact' | 'cause' | 'eta' | 'followup', text: string, data: Record<string, unknown> = {}): Promise<OutgoingMessage> {
   const app = deps.app;
   requireWithin(text, 'note', actor.lang);
   const incident = await requireIncident(app.db, incidentId);
-  await requireAct(app, incident, actor, kind === 'followup' ? 'note' : kind);
+  await requireAct(app, incident, actor, kind === 'followup' ? 'note' : kind === 'eta' ? 'impact' : kind);
   const now = app.clock();
   if (kind === 'impact') await updateIncident(app.db, incident.id, { impact: text });
   if (kind === 'cause') await updateIncident(app.db, incident.id, { rootCause: text });
-  const label = { note: t(actor.lang, '记录', 'Note'), impact: t(actor.lang, '影响', 'Impact'), cause: t(actor.lang, '根因', 'Root cause'), followup: t(actor.lang, '后续改进', 'Follow-up') }[kind];
+  // No column of its own: incidents.extra.eta, read by incident_status and the agents' incident context.
+  if (kind === 'eta') await setIncidentExtra(app.db, incident.id, 'eta', { text, at: now.toISOString(), by: actor.id });
+  const label = { note: t(actor.lang, '记录', 'Note'), impact: t(actor.lang, '影响', 'Impact'), cause: t(actor.lang, '根因', 'Root cause'), eta: t(actor.lang, '预计恢复', 'Expected recovery'), followup: t(actor.lang, '后续改进', 'Follow-up') }[kind];
   await addTimeline(app.db, incident.id, { at: now, actor: actor.id, kind, text: kind === 'note' || kind === 'followup' ? text : `${label}：${text}`, data });
   await noteResponse(app, incident, actor.id);
-  if (kind === 'impact') await refreshIncidentRoom(deps, incident.id);
+  if (kind === 'impact' || kind === 'eta') await refreshIncidentRoom(deps, incident.id);
   return { lang: actor.lang, text: t(actor.lang, `${incident.id} · 已记入时间线（${label}）。`, `${incident.id} · added to the timeline (${label}).`) };
 }
 

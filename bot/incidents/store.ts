@@ -148,6 +148,11 @@ export async function updateIncident(
   );
 }
 
+/** Set one key of an incident's `extra` (facts without a column of their own, e.g. the expected recovery `eta`). */
+export async function setIncidentExtra(db: Queryable, id: string, key: string, value: unknown): Promise<void> {
+  await db.query(`UPDATE incidents SET extra = extra || jsonb_build_object($2::text, $3::jsonb), updated_at = now() WHERE id = $1`, [id, key, JSON.stringify(value)]);
+}
+
 /** Record the first time a stage is reached; later calls keep the first time. Returns whether it was new. */
 export async function markStage(db: Queryable, id: string, stage: Stage, at: Date): Promise<boolean> {
   const rows = await db.query<{ id: string }>(

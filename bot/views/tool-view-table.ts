@@ -9,6 +9,8 @@ import { failoverSwitchToolRef } from '../../tools/failover/failover-switch.js';
 import { fpgaStatusToolRef } from '../../tools/fpga/fpga-status.js';
 import { fpgaSwitchPathToolRef } from '../../tools/fpga/fpga-switch-path.js';
 import { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
+import { incidentStatusTool } from '../../tools/incidents/incident-status.js';
+import { recentAlertsTool } from '../../tools/alerts/recent-alerts.js';
 import { getRunbookTool } from '../../tools/knowledge-search/search-runbooks.js';
 import { listSystemsTool } from '../../tools/oncall/list-systems.js';
 import { oncallTool } from '../../tools/oncall/oncall.js';
@@ -19,6 +21,8 @@ import { fleetView } from './fleet-view.js';
 import { fpgaStatusView, fpgaSwitchPathView } from './fpga-view.js';
 import { failoverStatusView, failoverSwitchView } from './failover-view.js';
 import { localizationView } from './localization-view.js';
+import { alertsView } from './alerts-view.js';
+import { incidentStatusView } from './incident-status-view.js';
 import { runbookView } from './runbook-views.js';
 import { changesView, incidentsView, oncallView, systemsView, toolProblemView, withAuditNote } from './tool-views.js';
 
@@ -40,6 +44,8 @@ const TABLE = new Map<string, Entry>([
   row(oncallTool, (d, lang) => oncallView(d, lang)),
   row(changeLookupTool, (d, lang, tz) => changesView(d, lang, tz)),
   row(openIncidentsTool, (d, lang) => incidentsView(d, lang)),
+  row(recentAlertsTool, (d, lang, tz) => alertsView(d, lang, tz)),
+  row(incidentStatusTool, (d, lang, tz) => incidentStatusView(d, lang, tz)),
   row(getRunbookTool, (d, lang) => runbookView(d, lang)),
   row(localizeToolRef, (d, lang, tz) => localizationView(d, lang, tz)),
   row(diffSnapshotsTool, (d, lang) => diffView(d, lang)),

@@ -55,13 +55,46 @@ export function oncallView(data: Out<typeof oncallTool>, lang: Lang): OutgoingMe
   };
 }
 
+/** Who made a system's changes: executors and reviewers of tickets, operators of events, busiest first. */
+export function changePeopleLines(data: Out<typeof changeLookupTool>, lang: Lang): string[] {
+  const people = new Map<string, { name: string; executed: string[]; reviewed: string[]; events: number; untracked: number }>();
+  const entry = (id: string, name: string | null) => {
+    let p = people.get(id);
+    if (!p) people.set(id, (p = { name: name ?? id, executed: [], reviewed: [], events: 0, untracked: 0 }));
+    return p;
+  };
+  for (const c of data.changes) {
+    if (c.executor) entry(c.executor, c.executorName).executed.push(c.id);
+    if (c.reviewer) entry(c.reviewer, c.reviewerName).reviewed.push(c.id);
+  }
+  for (const e of data.events) {
+    const p = entry(e.operator, e.operatorName);
+    p.events++;
+    if (!e.changeId) p.untracked++;
+  }
+  return [...people.entries()]
+    .sort((a, b) => b[1].events + b[1].executed.length - (a[1].events + a[1].executed.length) || a[0].localeCompare(b[0]))
+    .map(([id, p]) => {
+      const parts = [
+        p.executed.length && t(lang, `执行 ${p.executed.join('、')}`, `executed ${p.executed.join(', ')}`),
+        p.events && t(lang, `操作 ${p.events} 次${p.untracked ? `（${p.untracked} 次无变更单）` : ''}`, `${p.events} operation${p.events > 1 ? 's' : ''}${p.untracked ? ` (${p.untracked} without a ticket)` : ''}`),
+        p.reviewed.length && t(lang, `复核 ${p.reviewed.join('、')}`, `reviewed ${p.reviewed.join(', ')}`),
+      ].filter(Boolean);
+      return `${t(lang, `${p.name}（${id}）：`, `${p.name} (${id}): `)}${parts.join(t(lang, '；', '; '))}`;
+    });
+}
+
 export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, timeZone: string): OutgoingMessage {
   const days = data.window.tradingDays;
-  const windowText = t(
-    lang,
-    `窗口：最近 ${days.length} 个交易日（${days.join('、')}）${data.window.includesToday ? '及今日' : ''}，至 ${data.window.to.slice(0, 16).replace('T', ' ')}，已跳过周末和节假日`,
-    `Window: the last ${days.length} trading days (${days.join(', ')})${data.window.includesToday ? ' and today' : ''}, up to ${data.window.to.slice(0, 16).replace('T', ' ')}; weekends and holidays skipped`,
-  );
+  const range = data.window.kind === 'range';
+  const span = `${data.window.from.slice(0, 16).replace('T', ' ')} – ${data.window.to.slice(0, 16).replace('T', ' ')}`;
+  const windowText = range
+    ? t(lang, `窗口：${span}${days.length ? `（交易日 ${days.join('、')}）` : '（无交易日）'}`, `Window: ${span}${days.length ? ` (trading days ${days.join(', ')})` : ' (no trading day)'}`)
+    : t(
+        lang,
+        `窗口：最近 ${days.length} 个交易日（${days.join('、')}）${data.window.includesToday ? '及今日' : ''}，至 ${data.window.to.slice(0, 16).replace('T', ' ')}，已跳过周末和节假日`,
+        `Window: the last ${days.length} trading days (${days.join(', ')})${data.window.includesToday ? ' and today' : ''}, up to ${data.window.to.slice(0, 16).replace('T', ' ')}; weekends and holidays skipped`,
+      );
   const changeLines = data.changes.map((c) => {
     const when = c.plannedStart ? formatShort(new Date(c.plannedStart), timeZone, lang) : t(lang, '时间未定', 'time unset');
     const sys = data.systems.length > 1 ? ` [${c.system}]` : '';
@@ -82,6 +115,8 @@ export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, time
   const sections = [];
   if (changeLines.length) sections.push({ title: t(lang, `变更单（${changeLines.length}）`, `Change tickets (${changeLines.length})`), lines: changeLines });
   if (eventLines.length) sections.push({ title: t(lang, `变更操作事件（${eventLines.length}）`, `Change operation events (${eventLines.length})`), lines: eventLines });
+  const who = changePeopleLines(data, lang);
+  if (who.length) sections.push({ title: t(lang, '谁动过', 'Who made them'), lines: who });
   // "In trading hours" alone is context, not a finding: the summary lists the flags that ask for action.
   const highlightLines = data.highlights
     .filter((h) => h.flag !== 'in-trading-hours')
@@ -90,7 +125,9 @@ export function changesView(data: Out<typeof changeLookupTool>, lang: Lang, time
   const scope = data.systems.length > 1 ? t(lang, `${data.system.name} 及上下游`, `${data.system.name} and its neighbours`) : data.system.name;
   return {
     lang,
-    title: t(lang, `${scope} 最近 ${days.length} 个交易日的变更`, `Changes to ${scope} in the last ${days.length} trading days`),
+    title: range
+      ? t(lang, `${scope} 的变更（${span}）`, `Changes to ${scope} (${span})`)
+      : t(lang, `${scope} 最近 ${days.length} 个交易日的变更`, `Changes to ${scope} in the last ${days.length} trading days`),
     text: sections.length ? '' : t(lang, '窗口内没有变更单或变更操作事件。', 'No change tickets or change operation events in the window.'),
     sections,
     context: [windowText, t(lang, '来源：变更单（ITSM）与变更操作事件', 'Source: change tickets (ITSM) and change operation events')],

@@ -2,12 +2,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseTradingDays, readIntent, type Intent } from '../../agents/intents.js';
 import type { SystemRow } from '../../tools/oncall/systems.js';
+import { withPoolNames } from '../../agents/offline/systems.js';
 
 /** The demo's systems (names and aliases as people write them), straight from the demo file. */
 const demo = JSON.parse(readFileSync(new URL('../../demo/warroom-demo.json', import.meta.url), 'utf8')) as {
   systems: Array<{ id: string; name: string; aliases?: string[]; tier?: string; dependsOn?: string[]; owners?: Record<string, string[]> }>;
+  pools: Array<{ id: string; name: string; aliases: string[]; system: string }>;
 };
-const systems: SystemRow[] = demo.systems.map((s) => ({ id: s.id, name: s.name, aliases: s.aliases ?? [], tier: s.tier ?? null, depends_on: s.dependsOn ?? [], owners: s.owners ?? {} }));
+// The planner reads failover pools' names as names of their systems ("market-data gateway" → soft-md).
+const systems: SystemRow[] = withPoolNames(
+  demo.systems.map((s) => ({ id: s.id, name: s.name, aliases: s.aliases ?? [], tier: s.tier ?? null, depends_on: s.dependsOn ?? [], owners: s.owners ?? {} })),
+  demo.pools,
+);
 const DEFAULT_DAYS = 3;
 
 /** An intent with systems by id, and only the fields its kind has. */
@@ -24,6 +30,19 @@ function summary(intent: Intent): Record<string, unknown> {
       return { kind: 'runbook', systems: intent.systems.map((s) => s.id) };
     case 'fpga':
       return { kind: 'fpga', ...(intent.card !== undefined ? { card: intent.card } : {}) };
+    case 'alerts':
+    case 'localize':
+      return { kind: intent.kind, system: intent.system?.id };
+    case 'incident-status':
+      return { kind: intent.kind, focus: intent.focus, ...(intent.incident ? { incident: intent.incident } : {}) };
+    case 'diff':
+      return { kind: 'diff', changeId: intent.changeId };
+    case 'failover':
+      return { kind: 'failover', system: intent.system?.id, switchAsked: intent.switchAsked };
+    case 'capabilities':
+      return { kind: 'capabilities' };
+    case 'unsupported':
+      return { kind: 'unsupported', feature: intent.feature };
   }
 }
 
@@ -96,6 +115,34 @@ describe('reading a question (readIntent)', () => {
     const intent = readIntent(text, systems, DEFAULT_DAYS);
     expect(intent.kind).not.toBe('changes');
     expect(summary(intent)).toEqual(expected);
+  });
+});
+
+describe('the asks the offline planner answers beyond changes and on-call', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['上周谁动过中登报盘', changes('zd-bp', 5)],
+    ['who changed the CSDC link last week', changes('zd-bp', 5)],
+    ['融资融券 最近有什么告警', { kind: 'alerts', system: 'margin' }],
+    ['alerts on margin today', { kind: 'alerts', system: 'margin' }],
+    ['什么时候能恢复', { kind: 'incident-status', focus: 'eta' }],
+    ['when will it be fixed?', { kind: 'incident-status', focus: 'eta' }],
+    ['这个故障影响多大', { kind: 'incident-status', focus: 'impact' }],
+    ["what's the impact?", { kind: 'incident-status', focus: 'impact' }],
+    ['INC-20261123-001 进展如何', { kind: 'incident-status', focus: 'status', incident: 'INC-20261123-001' }],
+    ['定位一下集中交易', { kind: 'localize', system: 'jzjy' }],
+    ['localize jzjy', { kind: 'localize', system: 'jzjy' }],
+    ['CAB-20261121-004 前后有什么变化', { kind: 'diff', changeId: 'CAB-20261121-004' }],
+    ['中登报盘池化状态', { kind: 'failover', system: 'zd-bp', switchAsked: false }],
+    ['把中登报盘切到备机', { kind: 'failover', system: 'zd-bp', switchAsked: true }],
+    ['how do I fail over the market data gateway?', runbook('soft-md')],
+    ['你是谁？能用大模型回答吗', { kind: 'capabilities' }],
+    ['what can you do?', { kind: 'capabilities' }],
+    ['帮我下单', { kind: 'unsupported', feature: 'trading' }],
+    ['book a meeting room', { kind: 'unsupported', feature: 'meeting' }],
+    ['send an email to the CSRC', { kind: 'unsupported', feature: 'email' }],
+    ['连接池等待超时怎么办', runbook()],
+  ])('%s', (text, expected) => {
+    expect(summary(readIntent(text, systems, DEFAULT_DAYS))).toEqual(expected);
   });
 });
 

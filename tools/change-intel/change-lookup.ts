@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { formatZoned } from '../../core/time.js';
+import type { TradingCalendar } from '../../core/calendar.js';
+import { WarroomError } from '../../core/errors.js';
+import { addDays, formatZoned } from '../../core/time.js';
 import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
 import { changeFlags, flagChange, flagEvent } from './change-flags.js';
 import { defineTool } from '../tool.js';
@@ -38,16 +40,27 @@ const eventOut = z.object({
   flags: z.array(z.string()),
 });
 
+/** An explicit window: the trading days it touches are listed (the day of `to` counts only when `to` is after its start). */
+function explicitWindow(calendar: TradingCalendar, from: Date, to: Date): { kind: 'range'; from: Date; to: Date; tradingDays: string[]; includesToday: boolean } {
+  if (to <= from) throw new WarroomError('bad_window', `The window's end (${to.toISOString()}) is not after its start (${from.toISOString()}).`, { hint: 'Give `from` before `to`.' });
+  const last = calendar.dateOf(new Date(to.getTime() - 1));
+  const tradingDays: string[] = [];
+  for (let d = calendar.dateOf(from), guard = 0; d <= last && guard < 400; d = addDays(d, 1), guard++) if (calendar.isTradingDay(d)) tradingDays.push(d);
+  return { kind: 'range', from, to, tradingDays, includesToday: false };
+}
+
 export const changeLookupTool = defineTool({
   name: 'change_lookup',
   description:
-    'Change tickets and change operation events (when, scene, who, where, action, object) of a system, and optionally its upstream/downstream neighbours, in the last N trading days (default 3) before a moment (default now). Weekends and exchange holidays are skipped when counting days.',
+    'Change tickets and change operation events (when, scene, who, where, action, object) of a system, and optionally its upstream/downstream neighbours, in the last N trading days (default 3) before a moment (default now), or between `from` and `to`. Weekends and exchange holidays are skipped when counting days. Tickets name their executor and reviewer, events their operator.',
   risk: 'read',
   input: z.object({
     system: z.string().min(1).describe('system id, name or alias'),
     days: z.number().int().min(1).max(30).default(3).describe('trading days to look back'),
     at: z.string().datetime({ offset: true }).optional().describe('ISO time the trading days are counted back from (e.g. the onset of an incident); default now'),
     until: z.string().datetime({ offset: true }).optional().describe('ISO time up to which changes are listed when later than `at` (e.g. now, while `at` is the onset); default `at`'),
+    from: z.string().datetime({ offset: true }).optional().describe('ISO start of an explicit window (e.g. since 09:30 today, or last Tuesday 00:00); `days` is then ignored'),
+    to: z.string().datetime({ offset: true }).optional().describe('ISO end of the explicit window; default now'),
     includeNeighbours: z.boolean().default(false).describe('also the systems it depends on and those that depend on it'),
     environment: z.string().optional(),
     operator: z.string().optional(),
@@ -56,7 +69,8 @@ export const changeLookupTool = defineTool({
   output: z.object({
     system: z.object({ id: z.string(), name: z.string() }),
     systems: z.array(z.string()),
-    window: z.object({ from: z.string(), to: z.string(), tradingDays: z.array(z.string()), includesToday: z.boolean() }),
+    /** `trading-days`: the last N trading days (and today so far); `range`: the explicit from/to asked for. */
+    window: z.object({ kind: z.enum(['trading-days', 'range']), from: z.string(), to: z.string(), tradingDays: z.array(z.string()), includesToday: z.boolean() }),
     changes: z.array(changeOut),
     events: z.array(eventOut),
     /** Per flag, the tickets and events that carry it, most serious flag first. */
@@ -65,9 +79,8 @@ export const changeLookupTool = defineTool({
   async run(input, ctx) {
     const system = await resolveSystem(ctx.db, input.system);
     const at = input.at ? new Date(input.at) : ctx.now;
-    const counted = ctx.calendar.lastTradingDays(input.days, at);
     const until = input.until ? new Date(input.until) : at;
-    const window = { ...counted, to: until > at ? until : at };
+    const window = input.from ? explicitWindow(ctx.calendar, new Date(input.from), input.to ? new Date(input.to) : ctx.now) : { ...ctx.calendar.lastTradingDays(input.days, at), to: until > at ? until : at, kind: 'trading-days' as const };
     let systemIds = [system.id];
     if (input.includeNeighbours) {
       const n = neighboursOf(await listSystems(ctx.db), system.id);
@@ -116,7 +129,7 @@ export const changeLookupTool = defineTool({
     const data = {
       system: { id: system.id, name: system.name },
       systems: systemIds,
-      window: { from: formatZoned(window.from, ctx.timeZone), to: formatZoned(window.to, ctx.timeZone), tradingDays: window.tradingDays, includesToday: window.includesToday },
+      window: { kind: window.kind, from: formatZoned(window.from, ctx.timeZone), to: formatZoned(window.to, ctx.timeZone), tradingDays: window.tradingDays, includesToday: window.includesToday },
       changes: changes.map((c) => ({
         id: c.id, title: c.title, system: c.system, risk: c.risk, status: c.status, plannedStart: z8(c.planned_start),
         plannedEnd: z8(c.planned_end), executor: c.executor, executorName: nameOf(c.executor), reviewer: c.reviewer, reviewerName: nameOf(c.reviewer), objects: c.objects, eventCount: c.event_count,
@@ -140,8 +153,9 @@ export const changeLookupTool = defineTool({
       data,
       status: data.changes.length || data.events.length ? 'success' : 'no_data',
       summary:
-        `${system.name}: ${data.changes.length} change(s) and ${data.events.length} operation event(s) since ${window.tradingDays[0] ?? '?'} ` +
-        `(last ${input.days} trading days${input.includeNeighbours ? ', with neighbours' : ''})` +
+        `${system.name}: ${data.changes.length} change(s) and ${data.events.length} operation event(s) ` +
+        (window.kind === 'range' ? `from ${data.window.from} to ${data.window.to}` : `since ${window.tradingDays[0] ?? '?'} (last ${input.days} trading days`) +
+        `${input.includeNeighbours ? ', with neighbours' : ''}${window.kind === 'range' ? '' : ')'}` +
         (untracked ? `; ${untracked} event(s) without a ticket` : '') +
         (flagged ? `; ${flagged} flagged for attention (${data.highlights.map((h) => h.flag).join(', ')}).` : '.'),
     };
