@@ -5,6 +5,11 @@ import type { AgentAnswer, Question } from './types.js';
 export interface AskOptions {
   /** Called once when the answer will take a while (the chat shows "working on it…"). */
   onProgress?: (detail: string) => void;
+  /**
+   * Turns a write/high tool the agent proposes into an action request (the chat wires it to
+   * `bot.actions.request`, which posts the approval card in the room); absent: proposals are refused.
+   */
+  proposeAction?: (spec: { tool: string; input: unknown; reason: string }) => Promise<{ actionId: string } | { refused: string }>;
 }
 
 /**
