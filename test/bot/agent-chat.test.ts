@@ -7,6 +7,9 @@ import type { OutgoingMessage } from '../../bot/messages.js';
 import type { BotReply, ChatEvent } from '../../bot/platforms/platform.js';
 import { createSlackPlatform, type SlackPlatform } from '../../bot/platforms/slack.js';
 import { createWeComPlatform, type WeComPlatform } from '../../bot/platforms/wecom.js';
+import { createLocalChatPlatform } from '../../bot/platforms/local/index.js';
+import type { LocalMessage } from '../../bot/platforms/local/store.js';
+import { signIn } from '../helpers/web-session.js';
 import { renderText } from '../../bot/render/text.js';
 import { createLogger } from '../../core/logger.js';
 import type { Db } from '../../db/db.js';
@@ -177,18 +180,17 @@ describe('questions in chat go through the agent', () => {
           ],
         };
       };
-      const posts = slackStandin.callsOf('chat.postMessage').length;
       await mention('please restart the service on trd-app-03', 'songkai', 'C0OPS');
-      await slackStandin.waitFor(() => slackStandin.callsOf('chat.postMessage').slice(posts).some((c) => blocksText(c).includes('I asked for approval')), 'the answer');
+      // The answer may come as a post or in place of a progress line: what counts is what the channel shows.
+      const shown = () => slackStandin.channels.get('C0OPS')!.messages.map((m) => ({ ts: m.ts, text: `${m.text}\n${JSON.stringify(m.blocks ?? [])}` }));
+      await slackStandin.waitFor(() => shown().some((m) => m.text.includes('I asked for approval')), 'the answer');
       await slack.settled();
-      const calls = slackStandin.callsOf('chat.postMessage').slice(posts);
-      const answer = calls.find((c) => blocksText(c).includes('I asked for approval'))!;
-      const actionId = /ACT-\d{8}-\d{3}/.exec(blocksText(answer))![0];
-      const card = calls.find((c) => c !== answer && blocksText(c).includes(actionId))!;
-      expect(card.body.channel).toBe('C0OPS');
-      expect(JSON.stringify(card.body.blocks)).toMatch(/"action_id":"action\.approve#\d+"/);
-      expect(blocksText(answer)).toContain(`${actionId} · restart_service: requested, awaiting approval`);
-      expect(blocksText(answer)).toContain('drop_database: not requested — There is no action called drop_database.');
+      const answer = shown().find((m) => m.text.includes('I asked for approval'))!;
+      const actionId = /ACT-\d{8}-\d{3}/.exec(answer.text)![0];
+      const card = shown().find((m) => m.ts !== answer.ts && m.text.includes(actionId))!;
+      expect(card.text).toMatch(/"action_id":"action\.approve#\d+"/);
+      expect(answer.text).toContain(`${actionId} · restart_service: requested, awaiting approval`);
+      expect(answer.text).toContain('drop_database: not requested — There is no action called drop_database.');
       expect(await getAction(db, actionId)).toMatchObject({ requestedBy: 'songkai', status: 'pending', room: { platform: 'slack', id: 'C0OPS' } });
     });
   });
@@ -217,6 +219,38 @@ describe('questions in chat go through the agent', () => {
       expect(out.join('\n')).not.toContain('已更新');
       expect(wecomStandin.bodiesOf('message/send').slice(sends).every((b) => b.touser === 'songkai')).toBe(true);
       expect(asked.at(-1)).toMatchObject({ actor: 'songkai', room: { platform: 'wecom', id: 'songkai', kind: 'dm' } });
+    });
+  });
+
+  describe('the local web chat', () => {
+    it('a slow answer: the progress line is a message in the room that becomes the answer, once', async () => {
+      const chat = createLocalChatPlatform(bot, { heartbeatMs: 200 });
+      attachPlatform(bot, chat.platform);
+      const web = await startHttpServer(app, { port: 0, routes: chat.routes });
+      try {
+        const client = await signIn(`http://127.0.0.1:${web.port}`, () => chat.signInLink(), 'songkai');
+        const botLines = async () => db.query<{ message: OutgoingMessage; created_at: Date; updated_at: Date }>("SELECT message, created_at, updated_at FROM local_messages WHERE room_id = 'general' AND author = 'warroom' ORDER BY id");
+        script = async (q, options) => {
+          const until = Date.now() + 10_000;
+          while (!(await botLines()).some((l) => l.message.text.includes('正在查询'))) {
+            if (Date.now() > until) throw new Error('no progress line in the web chat');
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          return answerQuestion(app, q, options);
+        };
+        expect((await client.post('/chat/api/send', { room: 'general', text: CHANGES_ZH })).status).toBe(202);
+        await chat.settled();
+        const r = await client.get('/chat/api/messages', { room: 'general' });
+        const fromBot = (r.body.messages as LocalMessage[]).filter((m) => m.author === 'warroom');
+        expect(fromBot).toHaveLength(1);
+        expect(JSON.stringify(fromBot[0]!.message)).toContain('CAB-20261120-003');
+        expect(fromBot[0]!.message.context).toContain('离线规划器回答 · 工具：change_lookup（成功）');
+        expect(asked.at(-1)).toMatchObject({ actor: 'songkai', room: { platform: 'local', id: 'general' } });
+      } finally {
+        bot.platforms.delete('local');
+        await chat.stop();
+        await web.close();
+      }
     });
   });
 
