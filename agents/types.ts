@@ -97,4 +97,6 @@ export interface AgentAnswer {
   notes?: string[];
   /** Tokens the model used (LLM only). */
   usage?: { inputTokens: number; outputTokens: number };
+  /** The LLM agent stopped before a final answer: the step limit, the token budget, or arguments invalid twice (the reason is in `notes`). */
+  stopped?: 'step_limit' | 'token_budget' | 'invalid_arguments';
 }

@@ -74,6 +74,18 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalUrl(['http://', 'https://']),
   WARROOM_EMBEDDER: z.preprocess(emptyToUndefined, z.enum(['auto', 'offline', 'openai']).default('auto')),
   WARROOM_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().default('text-embedding-3-small')),
+  /** The chat model of the LLM agent (any OpenAI-compatible endpoint: OPENAI_BASE_URL, OPENAI_API_KEY); unset: the offline planner answers. */
+  WARROOM_LLM_MODEL: optionalString,
+  /** Most model calls one question may take (each may call tools); then the agent stops and says so. */
+  WARROOM_LLM_MAX_STEPS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(50).default(6)),
+  /** Most tokens (prompt + completion, as the endpoint reports them) one question may use; then the agent stops and says so. */
+  WARROOM_LLM_TOKEN_BUDGET: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1000).max(10_000_000).default(32000)),
+  /** How long one model call may take before the question falls back to the offline planner. */
+  WARROOM_LLM_TIMEOUT_SECONDS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(600).default(30)),
+  /** Largest tool output (JSON characters) the model is shown; longer output is trimmed, saying what was cut. */
+  WARROOM_LLM_TOOL_OUTPUT_CHARS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(500).max(1_000_000).default(6000)),
+  /** Retries of a failed model call (429, 5xx, connection) before falling back. */
+  WARROOM_LLM_MAX_RETRIES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(5).default(1)),
   /** Pretend the process started at this moment (ISO 8601 with offset); the clock runs on from it. For replays, demos and tests. */
   WARROOM_CLOCK: z.preprocess(emptyToUndefined, z.string().datetime({ offset: true, message: 'must be ISO 8601 with an offset, e.g. 2026-11-23T09:40:00+08:00' }).optional()),
   WARROOM_CHANGE_WINDOW_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(30).default(3)),

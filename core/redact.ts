@@ -36,6 +36,12 @@ const TEXT_RULES: Array<[RegExp, (match: string, ...groups: string[]) => string]
       return value === `${quote}${REDACTED}${quote}` ? m : `${key}${sep}${quote}${REDACTED}${quote}`;
     },
   ],
+  // Chinese labels: 密码：…, 口令是 …, 密钥=…
+  [/(密码|口令|密钥|秘钥|令牌)(\s*(?:[:：=]|是|为)\s*)(?!\[redacted\])([^\s，。,;；、)）"']+)/g, (_m, key, sep) => `${key}${sep}${REDACTED}`],
+  // Passwords on command lines pasted from a terminal: sqlplus user/pass@db, mysql -pPASS, redis-cli -a PASS.
+  [/\b((?:sqlplus|jdbc:oracle:thin:|conn(?:ect)?)\s*:?\s*[A-Za-z0-9_$#]+)\/(?!\[redacted\])([^\s/@]+)@/gi, (_m, head) => `${head}/${REDACTED}@`],
+  [/\b(mysql(?:dump|admin)?\b[^\n]*?\s-p)(?!\[redacted\])([^\s-]\S*)/g, (_m, head) => `${head}${REDACTED}`],
+  [/\b(redis-cli\b[^\n]*?\s-a\s+)(?!\[redacted\])(\S+)/g, (_m, head) => `${head}${REDACTED}`],
   // Authorization header values anywhere.
   [/\bBearer\s+(?!\[redacted\])[A-Za-z0-9._~+/=-]{8,}/g, () => `Bearer ${REDACTED}`],
   [/\bBasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/g, (m, b64) => (Buffer.from(b64, 'base64').toString('utf8').includes(':') ? `Basic ${REDACTED}` : m)],

@@ -1,5 +1,6 @@
 import { OpenAIEmbeddings } from '@langchain/openai';
 import { WarroomError, errorMessage } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
 import { translations } from './glossary.js';
 import { hanBigrams, tokenize } from './tokenize.js';
 
@@ -102,7 +103,8 @@ export class OpenAICompatibleEmbedder implements Embedder {
   async embed(texts: string[]): Promise<number[][]> {
     let vectors: number[][];
     try {
-      vectors = await this.client.embedDocuments(texts);
+      // Secrets in a runbook or a pasted log line never leave for the endpoint.
+      vectors = await this.client.embedDocuments(texts.map(redactText));
     } catch (err) {
       // The key must never reach a message; LangChain's errors do not include it, but be sure.
       throw new WarroomError('embedding_failed', `Embedding endpoint failed: ${errorMessage(err).replace(/sk-[A-Za-z0-9_-]+/g, 'sk-***')}`, {
