@@ -28,7 +28,7 @@ export function platformProgress(platform: ChatPlatform, room: RoomRef, thread?:
 export function progressMessage(lang: Lang, detail?: string): OutgoingMessage {
   return {
     lang,
-    text: detail ? t(lang, `⏳ 正在查询…（${detail}）`, `⏳ Working on it… (${detail})`) : t(lang, '⏳ 正在查询…', '⏳ Working on it…'),
+    text: detail ? t(lang, `⏳ 正在查询… ${detail}`, `⏳ Working on it… ${detail}`) : t(lang, '⏳ 正在查询…', '⏳ Working on it…'),
   };
 }
 

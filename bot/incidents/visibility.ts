@@ -54,10 +54,9 @@ export function etaOf(extra: Record<string, unknown>): string | null {
   const eta = extra.eta;
   if (typeof eta === 'string') return eta.trim() || null;
   if (eta && typeof eta === 'object') {
-    // A structured record ({text, at, …}): what was said and the time it names.
+    // `/incident eta` records {text, at, by}: `at` is when it was recorded, not the expected time.
     const o = eta as Record<string, unknown>;
-    const parts = [o.text, o.at].filter((v): v is string => typeof v === 'string' && v.trim() !== '');
-    return parts.join(' · ') || null;
+    return typeof o.text === 'string' && o.text.trim() ? o.text.trim() : null;
   }
   return null;
 }

@@ -77,8 +77,10 @@ export function sourcesLine(citations: Citation[], lang: Lang): string | undefin
   return t(lang, `依据：${shown.join('；')}${more}`, `Sources: ${shown.join('; ')}${more}`);
 }
 
+/** The agent words the reason for the asker ("大模型暂不可用（超时），以下由离线规划器回答。"); a bare reason gets the sentence around it. */
 function fallbackLine(reason: string, lang: Lang): string {
-  return t(lang, `⚠️ 大模型未能回答（${reason}），以下由离线规划器回答。`, `⚠️ The model could not answer (${reason}); the offline planner answered instead.`);
+  const sentence = /离线|offline/i.test(reason) ? reason : t(lang, `大模型未能回答（${reason}），以下由离线规划器回答。`, `The model could not answer (${reason}); the offline planner answered instead.`);
+  return `⚠️ ${sentence}`;
 }
 
 function proposedLine(p: ProposedAction, lang: Lang): string {

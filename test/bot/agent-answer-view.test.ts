@@ -68,6 +68,11 @@ describe('the agent answer view', () => {
     ]);
   });
 
+  it("the agent's own fallback sentence is shown as it is", () => {
+    const view = agentAnswerView({ planner: 'offline', intent: 'systems', fallback: '大模型暂不可用（超时），以下由离线规划器回答。', toolCalls: [], citations: [], hypotheses: [], proposedActions: [] }, 'zh', TZ);
+    expect(view.context?.[0]).toBe('⚠️ 大模型暂不可用（超时），以下由离线规划器回答。');
+  });
+
   it('Slack: the tools and sources are a context block (small, grey) after the answer', () => {
     const { blocks } = renderBlockKit(agentAnswerView(llmAnswer(), 'en', TZ));
     const last = blocks.at(-1) as { type: string; elements: Array<{ text: string }> };
@@ -142,7 +147,7 @@ describe('the progress line', () => {
     p.detail('runbooks on connection pools');
     await vi.advanceTimersByTimeAsync(0);
     expect(await p.finish(answer)).toBe(true);
-    expect(log).toEqual(['show ⏳ Working on it… (changes of 集中交易)', 'replace 1.0 ⏳ Working on it… (runbooks on connection pools)', 'replace 1.0 the answer']);
+    expect(log).toEqual(['show ⏳ Working on it… changes of 集中交易', 'replace 1.0 ⏳ Working on it… runbooks on connection pools', 'replace 1.0 the answer']);
   });
 
   it('a late "looking up …" never overwrites the answer', async () => {

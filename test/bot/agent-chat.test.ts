@@ -133,7 +133,7 @@ describe('questions in chat go through the agent', () => {
       const progressTs = slackStandin.channels.get('C0OPS')!.messages.find((m) => JSON.stringify(m.blocks ?? []).includes('CAB-20261120-003'))!.ts;
       const edits = slackStandin.callsOf('chat.update').slice(updates);
       expect(edits.map((c) => c.body.ts)).toEqual([progressTs, progressTs]);
-      expect(String(edits[0]!.body.text)).toContain('正在查询…（集中交易的变更）');
+      expect(String(edits[0]!.body.text)).toContain('正在查询… 集中交易的变更');
       const answer = edits[1]!;
       expect(blocksText(answer)).toContain('CAB-20261120-003');
       // The footer is a context block: planner and tools on one line.
@@ -258,11 +258,11 @@ describe('questions in chat go through the agent', () => {
     it('in the incident room the agent gets the incident: facts, impact, eta, roles with names, the latest timeline', async () => {
       const { id, roomId } = await declareForTest(bot, { platform: 'slack' });
       await updateIncident(db, id, { impact: '约 30% 委托失败' });
-      await mergeExtra(db, id, { eta: { text: '10:30 前恢复', at: '2026-11-23T10:30:00+08:00' } });
+      await mergeExtra(db, id, { eta: { text: '10:30 前恢复', at: '2026-11-23T01:45:00.000Z', by: 'xieping' } });
       await say('这个故障影响多大', { user: slackOf.get('lihua')!, room: roomId });
       const q = asked.at(-1)!;
       expect(q.incidentId).toBe(id);
-      expect(q.incident).toMatchObject({ id, system: 'jzjy', systemName: '集中交易', severity: 'P1', impact: '约 30% 委托失败', eta: '10:30 前恢复 · 2026-11-23T10:30:00+08:00' });
+      expect(q.incident).toMatchObject({ id, system: 'jzjy', systemName: '集中交易', severity: 'P1', impact: '约 30% 委托失败', eta: '10:30 前恢复' });
       expect(q.incident!.roles).toContainEqual({ role: 'incident-commander', person: 'xieping', name: '谢平' });
       expect(q.incident!.timeline.length).toBeGreaterThan(0);
       expect(q.incident!.timeline.length).toBeLessThanOrEqual(10);
