@@ -5,15 +5,17 @@ import { answerView } from './answer-view.js';
 
 /**
  * An agent's answer as people see it, from either planner: the offline planner's tool view
- * (answerView) or the model's text, then what the asker should read with it (notes, hypotheses,
- * proposed actions), then the small print: which planner answered and why (the fallback), the
+ * (answerView, with its notes) or the model's text (and its notes), then hypotheses and proposed
+ * actions, then the small print: which planner answered and why (the fallback), the
  * tools it called with their status, and the runbook passages it rests on. The small print is
  * `context`: a grey context block on Slack, grey lines on WeCom, `↳` lines in the terminal.
  */
 export function agentAnswerView(answer: AgentAnswer, lang: Lang, timeZone: string): OutgoingMessage {
-  const base = answer.planner === 'llm' && answer.text?.trim() && !answer.clarify ? { lang, text: answer.text.trim() } : answerView(answer, lang, timeZone);
+  const modelText = answer.planner === 'llm' && answer.text?.trim() && !answer.clarify ? answer.text.trim() : undefined;
+  const base = modelText ? { lang, text: modelText } : answerView(answer, lang, timeZone);
   const sections: MessageSection[] = [...(base.sections ?? [])];
-  if (answer.notes?.length) sections.push({ title: t(lang, '说明', 'Note'), lines: answer.notes });
+  // The offline planner's notes are part of its view (answerView puts them first); the model's go under its text.
+  if (modelText && answer.notes?.length) sections.push({ title: t(lang, '说明', 'Note'), lines: answer.notes });
   if (answer.hypotheses.length) sections.push({ title: t(lang, '推测（未经证实）', 'Hypotheses (not confirmed)'), lines: answer.hypotheses });
   if (answer.proposedActions.length) sections.push({ title: t(lang, '提议的操作', 'Proposed actions'), lines: answer.proposedActions.map((p) => proposedLine(p, lang)) });
   return {
