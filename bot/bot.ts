@@ -1,7 +1,7 @@
 import type { App } from '../tools/services.js';
 import { errorMessage, isWarroomError } from '../core/errors.js';
 import { requireCleanChatText } from '../core/text.js';
-import { actorOf, handleMessage, splitArgs } from './conversation.js';
+import { actorOf, converse, splitArgs } from './conversation.js';
 import { declareFromAlert, primaryPlatform } from './incidents/alerts.js';
 import { runIncidentAction, runIncidentCommand, type IncidentContext } from './incidents/commands.js';
 import { noteResponse, recordFact } from './incidents/flows.js';
@@ -14,6 +14,10 @@ import type { ActionQueue } from '../workers/queue.js';
 import { createActionNotifier } from './actions/notifier.js';
 import { matchActionCommand, runActionButton, runActionCommand } from './actions/commands.js';
 import { ACTION_BUTTONS } from './views/action-views.js';
+import { chatProposals } from './actions/propose.js';
+import { createTurnHistory, type TurnHistory } from './history.js';
+import { platformProgress, type ProgressSink } from './progress.js';
+import type { Answerer } from './questions.js';
 
 /**
  * The bot: the platforms it is connected to and one entry point for every event they deliver.
@@ -24,7 +28,17 @@ export interface Bot {
   platforms: Map<Platform, ChatPlatform>;
   /** Action requests and their approvals (workers/actions.ts), with this bot's cards as the notifier. */
   actions: ActionService;
-  handle(event: ChatEvent): Promise<BotReply[]>;
+  /** The last questions of each asker in each room, for follow-ups (bot/history.ts). */
+  history: TurnHistory;
+  handle(event: ChatEvent, options?: HandleOptions): Promise<BotReply[]>;
+}
+
+export interface HandleOptions {
+  /**
+   * Where "working on it…" shows while a question takes its time. Default: the event's room on its
+   * platform (post, then update in place where the platform edits messages); `null`: nowhere.
+   */
+  progress?: ProgressSink | null;
 }
 
 export interface CreateBotOptions {
@@ -37,14 +51,19 @@ export interface CreateBotOptions {
   afterAudit?: () => Promise<void>;
   /** The audit chain's head as shown on updated request cards ("#1234 a1b2c3d4"). */
   auditHead?: () => Promise<string | undefined>;
+  /** How long a question may take before the progress line shows (default 1000 ms). */
+  progressAfterMs?: number;
+  /** The agent's entry (default answerQuestion); tests put a slow or scripted one here. */
+  answer?: Answerer;
 }
 
 export function createBot(app: App, platforms: ChatPlatform[] = [], options: CreateBotOptions = {}): Bot {
   const bot = {
     app,
     platforms: new Map(platforms.map((p) => [p.name, p])),
-    async handle(event: ChatEvent) {
-      return handleChatEvent(bot, event);
+    history: createTurnHistory(),
+    async handle(event: ChatEvent, handleOptions: HandleOptions = {}) {
+      return handleChatEvent(bot, event, { ...options, ...handleOptions });
     },
   } as Bot;
   bot.actions = new ActionService({
@@ -83,6 +102,7 @@ export function commandLang(text: string, roomLang: Lang | undefined): Lang {
 interface Routed {
   bot: Bot;
   event: ChatEvent;
+  options: CreateBotOptions & HandleOptions;
   /** The text without a leading mention of the bot. */
   text: string;
   actorId: string;
@@ -157,23 +177,35 @@ const flaggedMessage: Listener = async (r) => {
 
 /** Everything else said to Warroom: commands and questions (a message in a room counts as a response). */
 const conversation: Listener = async (r) => {
-  const { event, bot, text } = r;
+  const { event, bot, text, options } = r;
   if (event.kind !== 'command' && event.kind !== 'message') return undefined;
   const here = await incidentOfRoom(bot.app.db, event.platform, event.room.id);
   if (here) await noteResponse(bot.app, here, r.actorId);
-  const replies = await handleMessage(bot.app, {
-    user: { platform: event.platform, id: event.userId, personId: r.actorId, ...(event.userName ? { name: event.userName } : {}) },
-    room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
-    text,
-    at: event.at,
-  });
-  return replies.map((message) => ({ message }));
+  const platform = bot.platforms.get(event.platform);
+  const progress = options.progress === null ? undefined : (options.progress ?? (platform ? platformProgress(platform, { platform: event.platform, id: event.room.id }, event.thread) : undefined));
+  const replies = await converse(
+    bot.app,
+    {
+      user: { platform: event.platform, id: event.userId, personId: r.actorId, ...(event.userName ? { name: event.userName } : {}) },
+      room: { platform: event.platform, id: event.room.id, kind: event.room.kind },
+      text,
+      at: event.at,
+    },
+    {
+      history: bot.history,
+      ...(progress ? { progress } : {}),
+      ...(options.progressAfterMs !== undefined ? { progressAfterMs: options.progressAfterMs } : {}),
+      ...(options.answer ? { answer: options.answer } : {}),
+      proposals: (scope) => chatProposals(bot, scope),
+    },
+  );
+  return replies.map(({ message, answer }) => ({ message, ...(answer ? { answer } : {}) }));
 };
 
 /** The order in which listeners see an event: the first that answers wins. */
 const LISTENERS: Listener[] = [incidentCommand, actionCommand, alertButton, actionButton, incidentButton, flaggedMessage, conversation];
 
-async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> {
+async function handleChatEvent(bot: Bot, event: ChatEvent, options: CreateBotOptions & HandleOptions): Promise<BotReply[]> {
   const app = bot.app;
   // A leading mention of the bot ("@warroom status") is an address, not part of the request.
   const text = 'text' in event ? event.text.replace(/^(\s*<@[A-Z0-9]+(\|[^>]*)?>)+/, '').trim() : '';
@@ -191,6 +223,7 @@ async function handleChatEvent(bot: Bot, event: ChatEvent): Promise<BotReply[]> 
     const r: Routed = Object.assign(routed, {
       bot,
       event,
+      options,
       text,
       actorId,
       incident: (l: Lang): IncidentContext => ({

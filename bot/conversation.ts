@@ -1,7 +1,7 @@
 import type { App } from '../tools/services.js';
 import { errorMessage, isWarroomError } from '../core/errors.js';
-import { answerOffline } from '../agents/agent.js';
-import { answerView } from './views/answer-view.js';
+import type { AgentAnswer } from '../agents/types.js';
+import { answerInChat, type QuestionHooks } from './questions.js';
 import { findCommand } from './commands.js';
 import { answerStatus, matchStatusQuestion } from './incidents/status.js';
 import { detectLang, t, type IncomingMessage, type OutgoingMessage } from './messages.js';
@@ -29,11 +29,26 @@ export async function actorOf(app: App, msg: IncomingMessage): Promise<string> {
   return `${msg.user.platform}:${msg.user.id}`;
 }
 
+/** A reply of the conversation, with the agent's answer when it shows one. */
+export interface ConversationReply {
+  message: OutgoingMessage;
+  answer?: AgentAnswer;
+}
+
 /**
  * The platform-neutral pipeline: message → command or question → handler → replies.
  * A leading "/" or "!" marks a command; an unknown one gets a clear error, not a guess.
  */
-export async function handleMessage(app: App, msg: IncomingMessage): Promise<OutgoingMessage[]> {
+export async function handleMessage(app: App, msg: IncomingMessage, hooks: QuestionHooks = {}): Promise<OutgoingMessage[]> {
+  return (await converse(app, msg, hooks)).map((r) => r.message);
+}
+
+/**
+ * `handleMessage` with the agent's answers kept beside their messages (for `warroom ask --json`).
+ * Free-text questions go to the agent (bot/questions.ts); `hooks` bring the bot's history, progress
+ * line and action requests. A question whose answer took the place of the progress line returns nothing.
+ */
+export async function converse(app: App, msg: IncomingMessage, hooks: QuestionHooks = {}): Promise<ConversationReply[]> {
   const text = msg.text.replace(/<@[A-Z0-9]+>/g, '').trim();
   const explicit = /^[/!]/.test(text);
   const words = splitArgs(text.replace(/^[/!]/, ''));
@@ -41,21 +56,20 @@ export async function handleMessage(app: App, msg: IncomingMessage): Promise<Out
   const command = findCommand(first);
   // A Chinese command word ("对比 vm CAB-…") means a Chinese reply, whatever its arguments are.
   const lang = command && /[\u3400-\u9fff]/.test(first) ? 'zh' : detectLang(text);
-  if (!text) return [{ lang, text: t(lang, '请输入问题或命令，输入「帮助」查看命令。', 'Type a question or a command; `help` lists them.') }];
+  if (!text) return [{ message: { lang, text: t(lang, '请输入问题或命令，输入「帮助」查看命令。', 'Type a question or a command; `help` lists them.') } }];
   try {
     const actor = await actorOf(app, msg);
-    if (command) return [await command.run({ app, message: msg, actor, lang, args: words.slice(1) })];
+    if (command) return [{ message: await command.run({ app, message: msg, actor, lang, args: words.slice(1) }) }];
     // "现在什么情况" / "status INC-…" / "今天有哪些故障": managers' questions, answered from stored facts.
     const statusQuestion = matchStatusQuestion(text);
-    if (statusQuestion) return [await answerStatus(app, statusQuestion, lang, { platform: msg.room.platform, roomId: msg.room.id })];
+    if (statusQuestion) return [{ message: await answerStatus(app, statusQuestion, lang, { platform: msg.room.platform, roomId: msg.room.id }) }];
     if (explicit) {
-      return [{ lang, text: t(lang, `未知命令「${first}」。输入「帮助」查看可用命令。`, `Unknown command "${first}". Type \`help\` to see the commands.`) }];
+      return [{ message: { lang, text: t(lang, `未知命令「${first}」。输入「帮助」查看可用命令。`, `Unknown command "${first}". Type \`help\` to see the commands.`) } }];
     }
-    const answer = await answerOffline(app, { text, actor, lang });
-    return [answerView(answer, lang, app.config.WARROOM_TIMEZONE)];
+    return await answerInChat(app, { text, actor, lang, room: msg.room }, hooks);
   } catch (err) {
-    if (isWarroomError(err)) return [{ lang, text: err.toUserText() }];
+    if (isWarroomError(err)) return [{ message: { lang, text: err.toUserText() } }];
     app.logger.error({ err: errorMessage(err), platform: msg.user.platform }, 'message handling failed');
-    return [{ lang, text: t(lang, '处理消息时出错，已记录日志。请稍后重试。', 'Something failed while handling that message; it has been logged. Please try again.') }];
+    return [{ message: { lang, text: t(lang, '处理消息时出错，已记录日志。请稍后重试。', 'Something failed while handling that message; it has been logged. Please try again.') } }];
   }
 }

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { App } from '../tools/services.js';
 import { createBot, type Bot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
+import type { OutgoingMessage } from '../bot/messages.js';
 import { formatShort } from '../core/time.js';
 
 /**
@@ -20,7 +21,9 @@ export async function runTerminalChat(app: App, userId: string, bot: Bot = creat
     const text = line.trim();
     if (/^(exit|quit|退出|:q)$/i.test(text)) break;
     if (text) {
-      const replies = await bot.handle({ kind: 'message', platform: 'cli', userId, room: { platform: 'cli', id: 'terminal', kind: 'dm' }, text, at: app.clock() });
+      // A slow answer shows "working on it…" first; the answer follows it.
+      const progress = { show: async (m: OutgoingMessage) => void process.stdout.write(`${renderText(m)}\n`) };
+      const replies = await bot.handle({ kind: 'message', platform: 'cli', userId, room: { platform: 'cli', id: 'terminal', kind: 'dm' }, text, at: app.clock() }, { progress });
       for (const reply of replies) process.stdout.write(`${renderText(reply.message)}\n\n`);
     }
     if (interactive) {

@@ -4,6 +4,8 @@ import { configuredClock } from '../app/create-app.js';
 import { loadConfig } from '../core/config.js';
 import { createBot } from '../bot/bot.js';
 import { renderText } from '../bot/render/text.js';
+import type { OutgoingMessage } from '../bot/messages.js';
+import type { AgentAnswer } from '../agents/types.js';
 import { errorMessage, WarroomError } from '../core/errors.js';
 import { shippedRunbooksDir } from '../core/paths.js';
 import { formatShort, formatZoned, runningClock } from '../core/time.js';
@@ -77,6 +79,34 @@ function parseAt(value: string | undefined): (() => Date) | undefined {
   return at ? () => at : undefined;
 }
 
+/**
+ * What `warroom ask --json` shows of an answer beside its messages: which planner answered (and why
+ * the offline one, when the model failed), each tool call with its input, status and summary (the
+ * data is in the messages), the runbook passages cited, and the actions proposed.
+ */
+export function agentJson(answer: AgentAnswer): Record<string, unknown> {
+  return {
+    planner: answer.planner,
+    ...(answer.fallback ? { fallback: answer.fallback } : {}),
+    intent: answer.intent,
+    ...(answer.text ? { text: answer.text } : {}),
+    toolCalls: answer.toolCalls.map((c) => ({
+      name: c.tool,
+      input: c.input ?? null,
+      status: c.status,
+      summary: c.summary,
+      ...(c.error ? { error: c.error } : {}),
+      durationMs: c.durationMs,
+    })),
+    citations: answer.citations,
+    hypotheses: answer.hypotheses,
+    proposedActions: answer.proposedActions,
+    ...(answer.clarify ? { clarify: answer.clarify } : {}),
+    ...(answer.notes?.length ? { notes: answer.notes } : {}),
+    ...(answer.usage ? { usage: answer.usage } : {}),
+  };
+}
+
 function printImportReport(io: CliIo, report: ImportReport): void {
   for (const [kind, c] of Object.entries(report.counts)) {
     io.out(`  ${kind.padEnd(13)} ${c.inserted} new, ${c.updated} updated, ${c.unchanged} unchanged\n`);
@@ -125,12 +155,20 @@ export function buildProgram(io: CliIo): Command {
     .argument('<question...>', 'the question, e.g. "集中交易最近3个交易日有哪些变更"')
     .option('--as <person>', 'who is asking', io.user)
     .option('--at <time>', 'pretend it is this moment (ISO 8601)')
-    .option('--json', 'print the neutral reply messages as JSON')
+    .option('--json', 'print {replies, agent} as JSON: the neutral reply messages, and for a question the tool calls (name, input, status, summary), citations, planner, fallback and proposed actions')
     .action(async (words: string[], opts: { as: string; at?: string; json?: boolean }) => {
       const clock = parseAt(opts.at);
       await io.withApp(async (app) => {
-        const replies = (await (io.bot ?? createBot(app)).handle({ kind: 'message', platform: 'cli', userId: opts.as, room: { platform: 'cli', id: 'ask', kind: 'dm' }, text: words.join(' '), at: app.clock() })).map((r) => r.message);
-        io.out(opts.json ? `${JSON.stringify(replies, null, 2)}\n` : `${replies.map(renderText).join('\n\n')}\n`);
+        // A slow answer says it is being worked on, on stderr, where it does not mix with the answer.
+        const progress = !opts.json && io.errIsTTY ? { show: async (m: OutgoingMessage) => void io.err(`${renderText(m)}\n`) } : null;
+        const event = { kind: 'message' as const, platform: 'cli' as const, userId: opts.as, room: { platform: 'cli' as const, id: 'ask', kind: 'dm' as const }, text: words.join(' '), at: app.clock() };
+        const replies = await (io.bot ?? createBot(app)).handle(event, { progress });
+        if (!opts.json) {
+          io.out(`${replies.map((r) => renderText(r.message)).join('\n\n')}\n`);
+          return;
+        }
+        const answer = replies.find((r) => r.answer)?.answer;
+        io.out(`${JSON.stringify({ replies: replies.map((r) => r.message), agent: answer ? agentJson(answer) : null }, null, 2)}\n`);
       }, clock ? { clock } : {});
     });
 

@@ -1,3 +1,4 @@
+import type { AgentAnswer } from '../../agents/types.js';
 import type { Route } from '../http.js';
 import type { Lang, OutgoingMessage, Platform } from '../messages.js';
 
@@ -47,6 +48,8 @@ export interface FindRoomSpec {
 export interface PostOptions {
   /** A key `findPosted` can find the message by later, where the platform can search (Slack). */
   key?: string;
+  /** The thread to post in (Slack `thread_ts`), where the platform has threads; ignored elsewhere. */
+  thread?: string;
 }
 
 export interface ChatPlatform {
@@ -56,6 +59,11 @@ export interface ChatPlatform {
    * buttons then also goes to the commander directly.
    */
   readonly roomButtons?: boolean;
+  /**
+   * False where `update` cannot change a message in place but posts it again (WeCom markdown):
+   * a "working on it…" line is then followed by the answer instead of replaced by it.
+   */
+  readonly editsMessages?: boolean;
   /** The platform user id of a Warroom person, if the person has one on this platform. */
   userIdOf(person: { id: string; slack: string | null; wecom: string | null }): string | undefined;
   createRoom(spec: CreateRoomSpec): Promise<RoomRef>;
@@ -110,6 +118,8 @@ interface EventBase {
   userName?: string;
   /** Where it happened. `dm` for a one-to-one chat with the bot. */
   room: RoomRef & { kind: 'dm' | 'channel' };
+  /** The thread it was said in (Slack `thread_ts`), so a later post about it lands there too. */
+  thread?: string;
   at: Date;
 }
 
@@ -130,6 +140,8 @@ export interface BotReply {
   private?: boolean;
   /** Replace the message the action came from instead of posting a new one. */
   replaceOriginal?: boolean;
+  /** The agent's answer this message shows (tool calls, citations), for `warroom ask --json`; adapters ignore it. */
+  answer?: AgentAnswer;
 }
 
 export function langOf(message: OutgoingMessage): Lang {

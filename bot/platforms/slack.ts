@@ -528,7 +528,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       const text = slackText(stripMention(e.text, context.botUserId));
       await track(
         handleEvent(
-          { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: roomKind(e.channel) }, text, at: dateOfTs(e.ts, bot.app.clock) },
+          { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: roomKind(e.channel) }, text, ...(e.thread_ts ? { thread: e.thread_ts } : {}), at: dateOfTs(e.ts, bot.app.clock) },
           { channel: e.channel, userId: e.user, lang: detectLang(text), ...(e.thread_ts ? { threadTs: e.thread_ts } : {}) },
         ),
       );
@@ -542,7 +542,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
       const text = slackText(stripMention(e.text, context.botUserId));
       await track(
         handleEvent(
-          { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: 'dm' }, text, at: dateOfTs(e.ts, bot.app.clock) },
+          { kind: 'message', platform: 'slack', userId: e.user, room: { platform: 'slack', id: e.channel, kind: 'dm' }, text, ...(e.thread_ts ? { thread: e.thread_ts } : {}), at: dateOfTs(e.ts, bot.app.clock) },
           { channel: e.channel, userId: e.user, lang: detectLang(text), ...(e.thread_ts ? { threadTs: e.thread_ts } : {}) },
         ),
       );
@@ -655,13 +655,13 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
     return true;
   }
 
-  async function postMessage(channel: string, message: OutgoingMessage, key?: string): Promise<MessageRef> {
+  async function postMessage(channel: string, message: OutgoingMessage, key?: string, thread?: string): Promise<MessageRef> {
     const { text, blocks } = renderBlockKit(message);
     // A keyed post carries the key as message metadata, so findPosted can tell it apart later.
     const metadata = key ? { metadata: { event_type: POST_KEY_EVENT, event_payload: { key } } } : {};
     let res;
     try {
-      res = await api('chat.postMessage', () => client.chat.postMessage({ channel, text, blocks, unfurl_links: false, ...metadata }));
+      res = await api('chat.postMessage', () => client.chat.postMessage({ channel, text, blocks, unfurl_links: false, ...metadata, ...(thread ? { thread_ts: thread } : {}) }));
     } catch (err) {
       throw apiError('chat.postMessage', err);
     }
@@ -722,7 +722,7 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
 
     invite,
 
-    post: (room, message, postOptions) => postMessage(room.id, message, postOptions?.key),
+    post: (room, message, postOptions) => postMessage(room.id, message, postOptions?.key, postOptions?.thread),
 
     async findPosted(room, key) {
       const me = await whoAmI().then((i) => i.botId, () => undefined);

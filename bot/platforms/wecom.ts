@@ -363,6 +363,8 @@ export function createWeComPlatform(bot: Bot, options: WeComPlatformOptions): We
     name: 'wecom',
     // appchat/send has no interactive cards: buttons reach people as template cards in their app chat.
     roomButtons: false,
+    // Markdown messages cannot be edited: `update` sends them again, marked as updated.
+    editsMessages: false,
 
     userIdOf(person) {
       return person.wecom ?? undefined;

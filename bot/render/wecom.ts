@@ -52,7 +52,12 @@ export interface WeComMarkdownOptions {
 export function renderWeComMarkdown(msg: OutgoingMessage, options: WeComMarkdownOptions = {}): string {
   const lang = msg.lang ?? 'zh';
   const maxBytes = options.maxBytes ?? WECOM_MARKDOWN_MAX_BYTES;
-  return fitMarkdown(markdownLines(msg, options), maxBytes, t(lang, '<font color="comment">…（内容过长，已截断）</font>', '<font color="comment">… (truncated: too long for WeCom)</font>'));
+  const lines = markdownLines(msg, options);
+  // The small print (sources, the tools an answer used, caveats) stays when the body is cut.
+  const small = msg.context?.length ?? 0;
+  const body = small ? lines.slice(0, -small) : lines;
+  const tail = small ? lines.slice(-small) : [];
+  return fitMarkdown(body, maxBytes, t(lang, '<font color="comment">…（内容过长，已截断）</font>', '<font color="comment">… (truncated: too long for WeCom)</font>'), tail);
 }
 
 /**
@@ -141,11 +146,17 @@ export function isCommandValue(value: string): boolean {
   return /^\/?(incident|warroom)\s+\S/i.test(value.trim()) || /^\/\S/.test(value.trim());
 }
 
-/** Join lines, and when over the byte budget cut at a line boundary (or a character) and add the note. */
-function fitMarkdown(lines: string[], maxBytes: number, note: string): string {
-  const whole = lines.join('\n');
+/**
+ * Join lines, and when over the byte budget cut at a line boundary (or a character) and add the note.
+ * `tail` lines come after everything and are kept when cutting, if they take at most a third of the budget.
+ */
+function fitMarkdown(lines: string[], maxBytes: number, note: string, tail: string[] = []): string {
+  const whole = [...lines, ...tail].join('\n');
   if (utf8Bytes(whole) <= maxBytes) return whole;
-  const budget = maxBytes - utf8Bytes(note) - 1;
+  const tailBytes = tail.length ? utf8Bytes(tail.join('\n')) + 1 : 0;
+  const keptTail = tailBytes <= maxBytes / 3 ? tail : [];
+  if (!keptTail.length) lines = [...lines, ...tail];
+  const budget = maxBytes - utf8Bytes(note) - 1 - (keptTail.length ? tailBytes : 0);
   const kept: string[] = [];
   let used = 0;
   for (const line of lines) {
@@ -161,7 +172,7 @@ function fitMarkdown(lines: string[], maxBytes: number, note: string): string {
     if (room > 64 && !/<font/.test(line)) kept.push(truncateBytes(line, room));
     break;
   }
-  kept.push(note);
+  kept.push(note, ...keptTail);
   return kept.join('\n');
 }
 

@@ -78,7 +78,9 @@ describe('warroom CLI', slow, () => {
     expect(demo.stdout).toContain('warroom ask --at 2026-11-30T09:40:00+08:00');
     const ask = await warroom(h, ['ask', '--json', '--at', '2026-11-30T09:40:00+08:00', 'changes jzjy']);
     expect(ask.code).toBe(0);
-    const [reply] = JSON.parse(ask.stdout) as Array<{ sections?: Array<{ lines: string[] }> }>;
+    const {
+      replies: [reply],
+    } = JSON.parse(ask.stdout) as { replies: Array<{ sections?: Array<{ lines: string[] }> }> };
     expect(reply?.sections?.[0]?.lines.some((l) => l.startsWith('CAB-20261127-003') && l.includes('数据库连接池参数调整'))).toBe(true);
     // Loaded again two weeks later: the same records are updated, not copied into another week.
     const again = await warroom(h, ['demo'], { WARROOM_CLOCK: '2026-12-17T10:00:00+08:00' });

@@ -125,7 +125,8 @@ export async function startOpenAIStub(options: { dimension?: number } = {}): Pro
     }
     if (req.url === '/v1/chat/completions') {
       const next = stub.chatReplies.shift();
-      let reply = typeof next === 'function' ? (next as (body: ChatRequestBody) => unknown)(b as ChatRequestBody) : next;
+      // A function may answer later (a Promise): a slow model, released when a test says so.
+      let reply = typeof next === 'function' ? await (next as (body: ChatRequestBody) => unknown)(b as ChatRequestBody) : next;
       if (reply && typeof reply === 'object' && DELAYED in reply) {
         const d = (reply as { [DELAYED]: { ms: number; reply: unknown } })[DELAYED];
         await new Promise((r) => setTimeout(r, d.ms));
