@@ -4,7 +4,8 @@ import { errorMessage, isWarroomError } from '../core/errors.js';
 import type { App } from '../tools/services.js';
 import { turnOf, type HistoryKey, type TurnHistory } from './history.js';
 import { incidentOfRoom, type IncidentRow } from './incidents/store.js';
-import { incidentContextOf, namedIncidentIds, visibleIncident } from './incidents/visibility.js';
+import { namedIncidentIds, visibleIncident } from './incidents/visibility.js';
+import { incidentContextData } from '../agents/incident-context.js';
 import { t, type ChatRoom, type Lang, type OutgoingMessage } from './messages.js';
 import { startProgress, type ProgressSink } from './progress.js';
 import { agentAnswerView } from './views/agent-answer-view.js';
@@ -79,7 +80,7 @@ export async function answerInChat(app: App, input: QuestionInput, hooks: Questi
     named ??= seen;
   }
   const incidentRow = named ?? here;
-  const incident: IncidentContextData | undefined = incidentRow ? await incidentContextOf(app.db, incidentRow) : undefined;
+  const incident: IncidentContextData | undefined = incidentRow ? await incidentContextData(app.db, incidentRow.id, now, app.config.WARROOM_TIMEZONE, 10) : undefined;
 
   const key: HistoryKey = { platform: room.platform, room: room.id, actor };
   const history = hooks.history?.recent(key, now) ?? [];

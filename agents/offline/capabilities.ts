@@ -1,12 +1,13 @@
 import type { Config } from '../../core/config.js';
 import { t, type Lang } from '../../core/lang.js';
 import type { UnsupportedFeature } from '../intents.js';
+import { llmSettingsFromConfig } from '../llm/settings.js';
 
-/** The chat model Warroom is configured with, if any (WARROOM_LLM_MODEL may be absent from older configs). */
+/** The chat model Warroom is configured with, if any: the same reading the LLM agent makes (agents/llm/settings.ts). */
 export function configuredModel(config: Config): { model: string; endpoint: string } | null {
-  const model = (config as Config & { WARROOM_LLM_MODEL?: string }).WARROOM_LLM_MODEL;
-  if (!config.OPENAI_API_KEY || !model) return null;
-  return { model, endpoint: config.OPENAI_BASE_URL ? new URL(config.OPENAI_BASE_URL).host : 'api.openai.com' };
+  const settings = llmSettingsFromConfig(config);
+  if (!settings) return null;
+  return { model: settings.model, endpoint: settings.baseURL ? new URL(settings.baseURL).host : 'api.openai.com' };
 }
 
 /** The kinds of question the offline planner answers, with an example each, in the asker's language. */
@@ -33,7 +34,7 @@ export function capabilityNotes(config: Config, lang: Lang): string[] {
     ),
     model
       ? t(lang, `已配置大模型 ${model.model}（${model.endpoint}）：问题先交给它，它通过同样的只读工具查数据；模型不可用时由离线规划器回答，并会说明。`, `A chat model is configured (${model.model} at ${model.endpoint}): questions go to it first, and it reads data through the same read-only tools; when it is unavailable the offline planner answers and says so.`)
-      : t(lang, '这次回答来自离线规划器（确定性规则，不用大模型）：当前没有配置大模型（需要 OPENAI_API_KEY 和 WARROOM_LLM_MODEL，可选 OPENAI_BASE_URL）。', 'This answer comes from the offline planner (deterministic rules, no language model): no chat model is configured (set OPENAI_API_KEY and WARROOM_LLM_MODEL, optionally OPENAI_BASE_URL).'),
+      : t(lang, '这次回答来自离线规划器（确定性规则，不用大模型）：当前没有配置大模型（设置 WARROOM_LLM_MODEL，以及 OPENAI_BASE_URL 或 OPENAI_API_KEY）。', 'This answer comes from the offline planner (deterministic rules, no language model): no chat model is configured (set WARROOM_LLM_MODEL, with OPENAI_BASE_URL or OPENAI_API_KEY).'),
     t(lang, '我不会自己执行变更或切换：切换、重启这类操作要用命令申请，经人审批后才执行。', 'I never change or switch anything on my own: actions such as a failover are requested with a command and run only after people approve them.'),
     t(lang, '可以这样问我：', 'You can ask me:'),
     ...whatIAnswer(lang).map((l) => `· ${l}`),

@@ -1,7 +1,6 @@
-import type { IncidentContextData } from '../../agents/types.js';
 import type { Queryable } from '../../db/db.js';
 import { gatherPersonFacts } from '../../tools/oncall/person-facts.js';
-import { getIncident, rolesOf, systemNameOf, timelineOf, type IncidentRow } from './store.js';
+import { getIncident, type IncidentRow } from './store.js';
 
 /**
  * Which incidents a question may bring to an agent, and what of them it sees.
@@ -47,38 +46,4 @@ export async function maySeeIncident(db: Queryable, incident: IncidentRow, perso
 export async function visibleIncident(db: Queryable, id: string, personId: string, at: Date): Promise<IncidentRow | undefined> {
   const incident = await getIncident(db, id);
   return incident && (await maySeeIncident(db, incident, personId, at)) ? incident : undefined;
-}
-
-/** The recorded expected recovery (`/incident eta …`), however it was stored; null when none. */
-export function etaOf(extra: Record<string, unknown>): string | null {
-  const eta = extra.eta;
-  if (typeof eta === 'string') return eta.trim() || null;
-  if (eta && typeof eta === 'object') {
-    // `/incident eta` records {text, at, by}: `at` is when it was recorded, not the expected time.
-    const o = eta as Record<string, unknown>;
-    return typeof o.text === 'string' && o.text.trim() ? o.text.trim() : null;
-  }
-  return null;
-}
-
-/** How many timeline entries an agent gets with the incident (the latest). */
-export const CONTEXT_TIMELINE_ENTRIES = 10;
-
-/** The incident as an agent sees it: recorded facts, roles with names, the latest timeline entries. */
-export async function incidentContextOf(db: Queryable, incident: IncidentRow): Promise<IncidentContextData> {
-  const [roles, timeline, systemName] = await Promise.all([rolesOf(db, incident.id), timelineOf(db, incident.id), systemNameOf(db, incident.system)]);
-  return {
-    id: incident.id,
-    title: incident.title,
-    system: incident.system,
-    systemName: systemName === incident.system ? null : systemName,
-    severity: incident.severity,
-    status: incident.status,
-    openedAt: incident.opened_at.toISOString(),
-    impact: incident.impact,
-    eta: etaOf(incident.extra),
-    rootCause: incident.root_cause,
-    roles: roles.map((r) => ({ role: r.role, person: r.person, name: r.name })),
-    timeline: timeline.slice(-CONTEXT_TIMELINE_ENTRIES).map((e) => ({ at: e.at.toISOString(), actor: e.actor, kind: e.kind, text: e.text })),
-  };
 }

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { answerQuestion, type AskOptions } from '../../agents/ask.js';
-import { proposeThroughActions } from '../../agents/llm/action-port.js';
 import { askedFor, loadGuardFacts, type GuardFacts } from '../../agents/llm/guard.js';
 import type { IncidentContextData } from '../../agents/types.js';
 import { Writable } from 'node:stream';
@@ -37,10 +36,14 @@ describe('LLM agent safety: secrets never reach the model, injected instructions
   const requested: Array<{ tool: string; input: unknown }> = [];
   /** The port the chat wires: the ActionService of the room, recording what reached it. */
   const port = (actor: string): AskOptions['proposeAction'] => {
-    const through = proposeThroughActions(actions, { text: '', actor, lang: 'zh', room: { platform: 'cli', id: 'test' } })!;
     return async (spec) => {
       requested.push(spec);
-      return through(spec);
+      try {
+        const action = await actions.request({ tool: spec.tool, input: spec.input, reason: spec.reason, requestedBy: actor, room: { platform: 'cli', id: 'test' }, lang: 'zh' });
+        return { actionId: action.id };
+      } catch (err) {
+        return { refused: err instanceof Error ? err.message : String(err) };
+      }
     };
   };
   const actionRows = async () => Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM action_requests'))[0]!.n);
