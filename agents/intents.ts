@@ -15,6 +15,8 @@ export type Intent =
   /** One incident's recorded facts; `focus` is what was asked first (its expected recovery, its impact). */
   | { kind: 'incident-status'; focus: 'status' | 'impact' | 'eta'; incident?: string; system?: SystemRow }
   | { kind: 'systems' }
+  | { kind: 'dependencies'; system?: SystemRow }
+  | { kind: 'noise-rules' }
   /** `fallback`: nothing else fitted; the runbooks are the closest answer there is. */
   | { kind: 'runbook'; systems: SystemRow[]; fallback?: boolean }
   | { kind: 'fpga'; card?: number }
@@ -106,6 +108,11 @@ const FAILOVER = /(?<!连接|线程|资源|内存|存储)池(?:化|状态|子)|�
 const FAILOVER_STATUS = /状态|情况|正常|健康|怎么样|\bstatus\b|\bstate\b|\bhealth/i;
 const FAILOVER_ASK = /(?:请|帮我|帮忙|马上|立即|现在|给我)?.{0,8}(?:切换|切到|切至|倒换)|^(?:please )?(?:fail ?over|switch(?: over)?)\b|\b(?:fail|switch) (?:it |\S+ )?over to\b|\bplease (?:fail ?over|switch)/i;
 
+// "集中交易依赖哪些系统", "what does jzjy depend on", "两融的上下游是什么": the dependency graph.
+const DEPENDS_ASK = /依赖(?:了)?(?:哪些|什么|谁)|(?:哪些|什么)(?:系统)?(?:依赖|调用)|被(?:哪些|什么|谁)(?:系统)?(?:依赖|调用)|上下游(?:是|有)?(?:哪些|什么|是谁)|(?:上游|下游)(?:是|有)(?:哪些|什么|谁)|\bdepends? on\b|\bdependenc(?:y|ies)\b|\bupstream\b|\bdownstream\b|\bneighbou?rs\b/i;
+// "现在有哪些降噪规则", "which noise rules are active": the diff's noise rules (reading them; adding one is a command).
+const NOISE_RULES = /降噪|噪声规则|噪音规则|过滤规则|\bnoise(?:[- ]rules?| filters?)\b|\bdenois/i;
+
 export function readIntent(text: string, systems: SystemRow[], defaultDays: number): Intent {
   const mentioned = mentionedSystems(systems, text);
   const system = mentioned[0];
@@ -121,6 +128,7 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   if (HOWTO.test(text)) return { kind: 'runbook', systems: mentioned };
   // In an incident's room "谁是指挥" is about its roles; elsewhere about the rota (below).
   if (ROLE_ASK.test(text) && !system && !ONCALL.test(text)) return { kind: 'oncall', role: 'incident-commander' };
+  if (NOISE_RULES.test(text)) return { kind: 'noise-rules' };
   const changeId = CHANGE_ID.exec(text)?.[1]?.toUpperCase();
   if (changeId && DIFF.test(text)) return { kind: 'diff', changeId, ...(system ? { system } : {}) };
   if (LOCALIZE.test(text)) return { kind: 'localize', system };
@@ -132,6 +140,7 @@ export function readIntent(text: string, systems: SystemRow[], defaultDays: numb
   if (CHANGE.test(text)) {
     return { kind: 'changes', system, days: parseTradingDays(text, defaultDays), includeNeighbours: NEIGHBOURS.test(text) };
   }
+  if (DEPENDS_ASK.test(text)) return { kind: 'dependencies', system };
   if (ONCALL.test(text) || ROLE_ASK.test(text)) return { kind: 'oncall', system };
   if (SYSTEMS.test(text.trim())) return { kind: 'systems' };
   if (FPGA.test(text) && HEALTH.test(text)) {

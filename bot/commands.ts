@@ -132,17 +132,17 @@ export const commands: Command[] = [
       en: "a host's perception factors (processes, ports, key files, packages, kernel parameters…) before/after a change or against another host, denoised",
     },
     async run({ app, actor, lang, args }) {
-      const [host, second, third] = args;
+      const [host, ...rest] = args;
       if (!host) return usageError(this, lang);
-      // "diff h CAB-…" is a change (ticket ids start with an upper-case prefix); "diff h vs h2" (or "diff h h2") compares two hosts.
-      const versus = second && /^(vs\.?|versus|against|对|和|与)$/i.test(second) ? third : undefined;
-      const input = versus
-        ? { host, against: versus }
-        : second && (/^[A-Z][A-Z0-9]*-/.test(second) || /^[A-Za-z]+-\d{6,}/.test(second))
-          ? { host, changeId: second }
-          : second
-            ? { host, against: second }
-            : { host };
+      // "diff h CAB-…" is a change (ticket ids start with an upper-case prefix), wherever it stands in
+      // the sentence ("对比 h 在 CAB-… 前后的感知因子"); "diff h vs h2" (or "diff h h2") compares two hosts.
+      const isChange = (w: string) => /^[A-Z][A-Z0-9]*-/.test(w) || /^[A-Za-z]+-\d{6,}/.test(w);
+      const isHost = (w: string) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(w) && !isChange(w) && !/^(vs\.?|versus|against|before|after|around|the|change|and)$/i.test(w);
+      const vsAt = rest.findIndex((w) => /^(vs\.?|versus|against|对|和|与)$/i.test(w));
+      const versus = vsAt >= 0 ? rest[vsAt + 1] : undefined;
+      const changeId = rest.find(isChange);
+      const other = rest[0] && isHost(rest[0]) ? rest[0] : undefined;
+      const input = versus ? { host, against: versus } : changeId ? { host, changeId } : other ? { host, against: other } : { host };
       const r = await app.tools.call(diffSnapshotsTool, input, toolContext(app, actor));
       return toolResultView(r, lang, app.config.WARROOM_TIMEZONE);
     },

@@ -43,6 +43,11 @@ export async function handleMessage(app: App, msg: IncomingMessage, hooks: Quest
   return (await converse(app, msg, hooks)).map((r) => r.message);
 }
 
+/** A sentence that asks something: a question mark, or a Chinese or English question word. */
+export function isQuestion(rest: string): boolean {
+  return /[?？]|什么|哪些|哪个|哪里|吗|么|呢|怎么|怎样|如何|为什么|谁|多少|几个|有没有|是否|\b(?:what|which|who|whom|when|where|why|how|is|are|does|do|did|can|could|any)\b/i.test(rest);
+}
+
 /**
  * `handleMessage` with the agent's answers kept beside their messages (for `warroom ask --json`).
  * Free-text questions go to the agent (bot/questions.ts); `hooks` bring the bot's history, progress
@@ -53,7 +58,9 @@ export async function converse(app: App, msg: IncomingMessage, hooks: QuestionHo
   const explicit = /^[/!]/.test(text);
   const words = splitArgs(text.replace(/^[/!]/, ''));
   const first = words[0] ?? '';
-  const command = findCommand(first);
+  // Typed without "/", a command word that opens a question ("FPGA 行情今天有什么变更", "oncall for
+  // whom is jzjy?") is a question about it, not the command with a sentence for arguments.
+  const command = explicit || !isQuestion(text.slice(first.length)) ? findCommand(first) : undefined;
   // A Chinese command word ("对比 vm CAB-…") means a Chinese reply, whatever its arguments are.
   const lang = command && /[\u3400-\u9fff]/.test(first) ? 'zh' : detectLang(text);
   if (!text) return [{ message: { lang, text: t(lang, '请输入问题或命令，输入「帮助」查看命令。', 'Type a question or a command; `help` lists them.') } }];

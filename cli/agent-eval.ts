@@ -75,7 +75,7 @@ export function registerAgentEvalCommand(program: Command, io: CliIo): void {
     .option('--planner <planner>', 'offline, llm or both', 'both')
     .option('--split <split>', 'only dev or heldout cases')
     .option('--only <ids>', 'only cases whose id contains one of these (comma-separated)')
-    .option('--verbose', 'print each case as it finishes (to stderr)')
+    .option('--verbose', 'print each case as it finishes, with the answer and tool calls of failing ones (to stderr)')
     .action(async (dir: string, opts: { json?: boolean; planner: string; split?: string; only?: string; verbose?: boolean }) => {
       const planners: PlannerName[] = opts.planner === 'both' ? ['offline', 'llm'] : opts.planner === 'offline' || opts.planner === 'llm' ? [opts.planner] : [];
       if (!planners.length) throw new WarroomError('bad_option', `--planner ${opts.planner}: use offline, llm or both.`);
@@ -89,7 +89,7 @@ export function registerAgentEvalCommand(program: Command, io: CliIo): void {
         ...(opts.split ? { split: opts.split as 'dev' | 'heldout' } : {}),
         ...(opts.only ? { only: opts.only.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         env: process.env,
-        ...(opts.verbose ? { onCase: (r) => io.err(`${r.passed ? 'pass' : 'FAIL'} ${r.planner}${r.model ? `/${r.model}` : ''} ${r.split}/${r.id} (${r.durationMs} ms)${r.passed ? '' : `: ${r.failures.join('; ')}`}\n`) } : {}),
+        ...(opts.verbose ? { onCase: (r) => io.err(`${r.passed ? 'pass' : 'FAIL'} ${r.planner}${r.model ? `/${r.model}` : ''} ${r.split}/${r.id} (${r.durationMs} ms)${r.passed ? '' : `: ${r.failures.join('; ')}\n  tools: ${r.toolCalls.map((c) => `${c.name}(${c.status})`).join(', ') || 'none'}\n  answer: ${r.answer.slice(0, 1500).replace(/\n/g, '\n          ')}`}\n`) } : {}),
       });
       io.out(opts.json ? `${JSON.stringify(evalReportJson(report), null, 2)}\n` : formatEvalReport(report));
     });

@@ -73,6 +73,19 @@ function describe(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
 }
 
+/** The top-level keys an object schema declares (through effects and defaults); empty for other schemas. */
+function knownKeys(schema: z.ZodTypeAny): string[] {
+  let s: z.ZodTypeAny = schema;
+  while (s instanceof z.ZodEffects) s = s.innerType();
+  return s instanceof z.ZodObject ? Object.keys(s.shape as Record<string, unknown>) : [];
+}
+
+function unknownKeys(schema: z.ZodTypeAny, args: unknown): string[] {
+  const known = knownKeys(schema);
+  if (!known.length || !args || typeof args !== 'object' || Array.isArray(args)) return [];
+  return Object.keys(args).filter((k) => !known.includes(k));
+}
+
 /** Check a call's arguments against the offered schema (the registry checks again when it runs). */
 export function checkCall(offer: ToolOffer, name: string, args: unknown): CheckedCall {
   if (name === PROPOSE_ACTION) {
@@ -91,5 +104,9 @@ export function checkCall(offer: ToolOffer, name: string, args: unknown): Checke
   if (!tool) return { ok: false, error: `there is no tool "${name}" to call; tools: ${[...offer.reads.keys(), PROPOSE_ACTION].join(', ')}` };
   const parsed = tool.input.safeParse(args ?? {});
   if (!parsed.success) return { ok: false, error: `invalid arguments for ${name}: ${describe(parsed.error)}` };
+  // zod drops keys it does not know; a model that sends one misread the schema (`sys` for `system`),
+  // and running the call without it would answer another question (every system instead of one).
+  const unknown = unknownKeys(tool.input, args);
+  if (unknown.length) return { ok: false, error: `invalid arguments for ${name}: unknown argument(s) ${unknown.join(', ')}; expected: ${knownKeys(tool.input).join(', ') || 'none'}` };
   return { ok: true, tool: name, input: args ?? {} };
 }

@@ -10,6 +10,7 @@ import { incidentStatusTool } from '../../tools/incidents/incident-status.js';
 import { openIncidentsTool } from '../../tools/incidents/open-incidents.js';
 import { getRunbookTool, searchRunbooksTool } from '../../tools/knowledge-search/search-runbooks.js';
 import { listSystemsTool } from '../../tools/oncall/list-systems.js';
+import { noiseRulesTool } from '../../tools/change-intel/noise-rules.js';
 import { oncallTool } from '../../tools/oncall/oncall.js';
 import { listSystems, type SystemRow } from '../../tools/oncall/systems.js';
 import { toolContext, type App } from '../../tools/services.js';
@@ -80,9 +81,9 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
     case 'oncall': {
       // "谁是指挥" in an incident's room: who holds its roles.
       if (intent.role && !intent.system && incidentId) return incidentAnswer(app, q, ctx, { kind: 'incident-status', focus: 'status' }, base);
+      // No system named and none from context: everyone on call now, system by system.
       const system = intent.system ?? contextSystem;
-      if (!system) return clarify('oncall');
-      return answer([await app.tools.call(oncallTool, { system: system.id }, ctx)], about(system));
+      return answer([await app.tools.call(oncallTool, system ? { system: system.id } : {}, ctx)], about(system));
     }
     case 'incidents':
       // In an incident's room, "status" is about that incident.
@@ -92,6 +93,12 @@ export async function answerOffline(app: App, q: Question): Promise<AgentAnswer>
       return incidentAnswer(app, q, ctx, intent, base);
     case 'systems':
       return answer([await app.tools.call(listSystemsTool, {}, ctx)]);
+    case 'dependencies': {
+      const system = intent.system ?? contextSystem;
+      return answer([await app.tools.call(listSystemsTool, system ? { system: system.id } : {}, ctx)], about(system));
+    }
+    case 'noise-rules':
+      return answer([await app.tools.call(noiseRulesTool, {}, ctx)]);
     case 'fpga': {
       // The card's own status block answers; the runbook passages for what is wrong come with it.
       const status = await app.tools.call(fpgaStatusToolRef, intent.card !== undefined ? { card: intent.card } : {}, ctx);

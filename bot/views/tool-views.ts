@@ -26,6 +26,22 @@ export function toolProblemView(result: ToolResult, lang: Lang): OutgoingMessage
 }
 
 export function systemsView(data: Out<typeof listSystemsTool>, lang: Lang): OutgoingMessage {
+  const named = (ids: string[]) => ids.map((id) => (data.names[id] && data.names[id] !== id ? `${data.names[id]} (${id})` : id)).join(t(lang, '、', ', '));
+  if (data.systems.length === 1) {
+    // One system: its dependencies both ways, which is what "what does X depend on" asks.
+    const s = data.systems[0]!;
+    return {
+      lang,
+      title: `${s.name} (${s.id})${s.tier ? t(lang, ` · ${s.tier} 级`, ` · tier ${s.tier}`) : ''}`,
+      text: '',
+      fields: [
+        { label: t(lang, '依赖（上游）', 'Depends on (upstream)'), value: s.dependsOn.length ? named(s.dependsOn) : t(lang, '无', 'nothing recorded') },
+        { label: t(lang, '被依赖（下游）', 'Used by (downstream)'), value: s.dependents.length ? named(s.dependents) : t(lang, '无', 'nothing recorded') },
+        ...(s.aliases.length ? [{ label: t(lang, '别名', 'Also called'), value: s.aliases.join(', ') }] : []),
+      ],
+      context: [t(lang, '故障从上游传到下游：先看它依赖的系统。', 'Failures travel from upstream to downstream: look at what it depends on first.')],
+    };
+  }
   return {
     lang,
     title: t(lang, `系统（${data.systems.length}）`, `Systems (${data.systems.length})`),
@@ -33,7 +49,7 @@ export function systemsView(data: Out<typeof listSystemsTool>, lang: Lang): Outg
     sections: [
       {
         lines: data.systems.map((s) => {
-          const deps = s.dependsOn.length ? t(lang, `，依赖 ${s.dependsOn.join('、')}`, `, depends on ${s.dependsOn.join(', ')}`) : '';
+          const deps = s.dependsOn.length ? t(lang, `，依赖 ${named(s.dependsOn)}`, `, depends on ${named(s.dependsOn)}`) : '';
           const aliases = s.aliases.length ? ` [${s.aliases.join(', ')}]` : '';
           return `${s.name} (${s.id}) ${s.tier ? t(lang, `${s.tier} 级`, `tier ${s.tier}`) : ''}${aliases}${deps}`;
         }),
@@ -43,14 +59,29 @@ export function systemsView(data: Out<typeof listSystemsTool>, lang: Lang): Outg
 }
 
 export function oncallView(data: Out<typeof oncallTool>, lang: Lang): OutgoingMessage {
+  const until = (to: string | null) => (to ? t(lang, `（至 ${to.slice(5, 16).replace('T', ' ')}）`, ` (until ${to.slice(5, 16).replace('T', ' ')})`) : '');
+  const who = (e: Out<typeof oncallTool>['entries'][number]) => `${e.person.name}${e.person.slack ? ` <@${e.person.slack}>` : ''}${until(e.to)}`;
+  if (!data.system) {
+    // Everyone on call now, one line per system: what a manager asks before knowing which system.
+    const bySystem = new Map<string, { name: string; lines: string[] }>();
+    for (const e of data.entries) {
+      const g = bySystem.get(e.system.id) ?? { name: e.system.name, lines: [] };
+      g.lines.push(`${roleLabel(e.role, lang)} ${who(e)}`);
+      bySystem.set(e.system.id, g);
+    }
+    return {
+      lang,
+      title: t(lang, '当前值班（全部系统）', 'On call now, every system'),
+      text: data.entries.length ? '' : t(lang, '此时没有值班安排。', 'Nobody is on call at this time.'),
+      sections: [{ lines: [...bySystem.values()].map((g) => `${g.name}：${g.lines.join(t(lang, '；', '; '))}`) }],
+      context: [t(lang, `时间：${data.at}；问某个系统可以说「两融谁值班」`, `As of ${data.at}; ask "who is on call for 两融" for one system`)],
+    };
+  }
   return {
     lang,
     title: t(lang, `${data.system.name} 当前值班`, `On call for ${data.system.name}`),
     text: data.entries.length ? '' : t(lang, '此时没有值班安排。', 'Nobody is on call at this time.'),
-    fields: data.entries.map((e) => ({
-      label: roleLabel(e.role, lang),
-      value: `${e.person.name}${e.person.slack ? ` <@${e.person.slack}>` : ''}${e.to ? t(lang, `（至 ${e.to.slice(5, 16).replace('T', ' ')}）`, ` (until ${e.to.slice(5, 16).replace('T', ' ')})`) : ''}`,
-    })),
+    fields: data.entries.map((e) => ({ label: roleLabel(e.role, lang), value: who(e) })),
     context: [t(lang, `时间：${data.at}`, `As of ${data.at}`)],
   };
 }

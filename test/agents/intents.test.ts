@@ -25,7 +25,10 @@ function summary(intent: Intent): Record<string, unknown> {
     case 'incidents':
       return { kind: intent.kind, system: intent.system?.id };
     case 'systems':
-      return { kind: 'systems' };
+    case 'noise-rules':
+      return { kind: intent.kind };
+    case 'dependencies':
+      return { kind: 'dependencies', system: intent.system?.id };
     case 'runbook':
       return { kind: 'runbook', systems: intent.systems.map((s) => s.id) };
     case 'fpga':
@@ -111,6 +114,10 @@ describe('reading a question (readIntent)', () => {
     ['who is on call for 中登报盘', oncall('zd-bp')],
     ['今天有哪些故障', incidents()],
     ['ORA-12519 TNS:no appropriate service handler found', runbook()],
+    ['集中交易依赖哪些系统', { kind: 'dependencies', system: 'jzjy' }],
+    ['what does 两融 depend on?', { kind: 'dependencies', system: 'margin' }],
+    ['现在有哪些降噪规则', { kind: 'noise-rules' }],
+    ['which noise rules are active?', { kind: 'noise-rules' }],
   ])('not a change question: %s', (text, expected) => {
     const intent = readIntent(text, systems, DEFAULT_DAYS);
     expect(intent.kind).not.toBe('changes');

@@ -115,6 +115,13 @@ describe('the offline planner over the demo (Monday 2026-11-23 09:40)', () => {
       expect(after.text).toContain('/etc/ssh/sshd_config');
     });
 
+    it('the diff command finds the change id anywhere in "对比 trd-app-03 在 CAB-… 前后的感知因子"', async () => {
+      const { say } = await import('../helpers/app.js');
+      const { text } = await say(app, '对比 trd-app-03 在 CAB-20261121-004 前后的感知因子');
+      expect(text).toContain('/etc/ssh/sshd_config');
+      expect(text).not.toContain('No snapshot of 在');
+    });
+
     it('"中登报盘池化状态" shows the pool; an ask to switch points to /failover and proposes nothing', async () => {
       const status = await ask(app, '中登报盘池化状态');
       expect(status.answer.toolCalls.map((c) => c.input)).toEqual([{ pool: 'zd-baopan' }]);
@@ -123,6 +130,39 @@ describe('the offline planner over the demo (Monday 2026-11-23 09:40)', () => {
       expect(sw.text).toContain('`/failover switch zd-baopan [--to <节点>] [原因]`，需两人审批后才执行');
       expect(sw.answer.proposedActions).toEqual([]);
       expect(await db.query('SELECT id FROM action_requests')).toEqual([]);
+    });
+
+    it('"谁在值班" with no system and no context lists everyone on call now, system by system', async () => {
+      const { answer, text } = await ask(app, '谁在值班');
+      expect(answer.toolCalls.map((c) => [c.tool, c.status, c.input])).toEqual([['who_is_oncall', 'success', {}]]);
+      expect(text).toContain('当前值班（全部系统）');
+      // Every system with someone on call at the demo's moment shows, with that person's name.
+      const now = app.clock().toISOString();
+      const rows = await db.query<{ system: string; person: string }>(
+        `SELECT s.name AS system, p.name AS person FROM oncall o JOIN systems s ON s.id = o.system JOIN people p ON p.id = o.person
+          WHERE (o.starts_at IS NULL OR o.starts_at <= $1) AND (o.ends_at IS NULL OR o.ends_at > $1)`,
+        [now],
+      );
+      expect(rows.length).toBeGreaterThan(3);
+      for (const r of rows) expect(text).toMatch(new RegExp(`${r.system}：.*${r.person}`));
+    });
+
+    it('"集中交易依赖哪些系统" / "what does 两融 depend on?" show the dependencies both ways, by name', async () => {
+      const zh = await ask(app, '集中交易依赖哪些系统');
+      expect(zh.answer.toolCalls.map((c) => c.input)).toEqual([{ system: 'jzjy' }]);
+      const jzjy = (await db.query<{ depends_on: string[] }>("SELECT depends_on FROM systems WHERE id = 'jzjy'"))[0]!;
+      const names = new Map((await db.query<{ id: string; name: string }>('SELECT id, name FROM systems')).map((r) => [r.id, r.name]));
+      expect(jzjy.depends_on.length).toBeGreaterThan(0);
+      const upstream = zh.text.split('\n').find((l) => l.includes('依赖（上游）'))!;
+      for (const id of jzjy.depends_on) expect(upstream).toContain(`${names.get(id)} (${id})`);
+      const en = await ask(app, 'what does 两融 depend on?');
+      expect(en.text).toContain('Depends on (upstream)');
+      expect(en.text).toContain('Used by (downstream)');
+    });
+
+    it('"现在有哪些降噪规则" lists the noise rules; it never adds one', async () => {
+      const { answer } = await ask(app, '现在有哪些降噪规则？');
+      expect(calls(answer)).toEqual([expect.stringMatching(/^noise_rules:(success|no_data)$/)]);
     });
 
     it('"who is on call for 两融" resolves the Chinese alias inside English', async () => {
@@ -137,7 +177,7 @@ describe('the offline planner over the demo (Monday 2026-11-23 09:40)', () => {
       const { answer, text } = await ask(app, '你是谁？能用大模型回答吗');
       expect(answer.toolCalls).toEqual([]);
       expect(text).toContain('我是 Warroom');
-      expect(text).toContain('当前没有配置大模型（需要 OPENAI_API_KEY 和 WARROOM_LLM_MODEL');
+      expect(text).toContain('当前没有配置大模型（设置 WARROOM_LLM_MODEL');
       expect(text).toContain('上周谁动过中登报盘');
       expect((await ask(app, 'what can you do?')).text).toContain('no chat model is configured');
     });

@@ -88,7 +88,7 @@ describe('one vocabulary', () => {
 
     for (const lang of LANGS) {
       it(lang, () => {
-        const oncall = oncallView({ system: { id: 'jzjy', name: '集中交易' }, at: now.toISOString(), entries: ROLES.map((role, n) => ({ role, person: person(`p${n}`), from: null, to: null })) }, lang);
+        const oncall = oncallView({ system: { id: 'jzjy', name: '集中交易' }, at: now.toISOString(), entries: ROLES.map((role, n) => ({ system: { id: 'jzjy', name: '集中交易' }, role, person: person(`p${n}`), from: null, to: null })) }, lang);
         const card = incidentCardView(facts, undefined, '集中交易', lang, 'Asia/Shanghai');
         const words = ROLES.map((r) => roleLabel(r, lang));
         expect(oncall.fields!.map((f) => f.label)).toEqual(words);
