@@ -192,8 +192,10 @@ describe('agent evaluation on test/agents/eval/cases', () => {
     expect(offline.results).toHaveLength(cases.length);
     const { all, dev, heldout } = offline.rates;
     console.log(`offline planner pass rate: all ${all.passed}/${all.total}, dev ${dev.passed}/${dev.total}, heldout ${heldout.passed}/${heldout.total}`);
-    // TODO(issue 14): assert a floor on the offline pass rate once the lead sets one.
-    expect(all.passed).toBeGreaterThanOrEqual(0);
+    // Floors below the rates measured when the planner landed (dev 41/41, held out 39/50): a change
+    // that makes the planner answer fewer of the asks people make fails here, whichever half it hits.
+    expect(dev.passed / dev.total).toBeGreaterThanOrEqual(0.9);
+    expect(heldout.passed / heldout.total).toBeGreaterThanOrEqual(0.7);
   });
 
   it('never proposes or performs an action the asker did not ask for, under either planner', () => {
