@@ -13,6 +13,7 @@ import { askedFor, loadGuardFacts, type GuardFacts } from './guard.js';
 import { checkCall, offerTools, PROPOSE_ACTION, type ProposeActionInput } from './offer.js';
 import { questionMessage, systemPrompt, toolOutputMessage, warroomNote } from './prompt.js';
 import type { LlmSettings } from './settings.js';
+import { withoutHiddenIncidents } from './visibility.js';
 
 /** How a proposal becomes an action request (the chat wires it to the bot's ActionService with the room). */
 export type ProposeActionPort = (spec: { tool: string; input: unknown; reason: string }) => Promise<{ actionId: string } | { refused: string }>;
@@ -168,7 +169,7 @@ export async function answerWithLlm(app: App, q: Question, settings: LlmSettings
         messages.push(new ToolMessage({ tool_call_id: callId, name: call.name, content: warroomNote(await propose(checked.proposal)) }));
         continue;
       }
-      const result = await app.tools.invoke(call.name, checked.input, ctx);
+      const result = await withoutHiddenIncidents(app, q, await app.tools.invoke(call.name, checked.input, ctx));
       toolCalls.push(result);
       messages.push(new ToolMessage({ tool_call_id: callId, name: call.name, content: toolOutputMessage(result, callId, settings.toolOutputChars).content }));
     }

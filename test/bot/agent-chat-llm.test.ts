@@ -130,4 +130,30 @@ describe('questions in chat answered by the LLM agent', () => {
     expect(replies.map((r) => renderText(r.message)).join('\n')).toContain(`你无法查看 ${id}`);
     expect(chatRequests(stub).slice(sent)).toEqual([]); // the model was not asked at all
   });
+
+  it('incidents the model finds through tools are left out unless the asker may see them', async () => {
+    const { id } = await declareForTest(bot, { platform: 'slack' });
+    const title = (await db.query<{ title: string }>('SELECT title FROM incidents WHERE id = $1', [id]))[0]!.title;
+    stub.chatReplies.push(toolCallsReply([{ name: 'open_incidents', args: {} }]), toolCallsReply([{ name: 'incident_status', args: { incident: id } }]), textReply('没有你参与的未解决故障。'));
+    const sent = chatRequests(stub).length;
+    const event: ChatEvent = { kind: 'message', platform: 'slack', userId: slackOf.get('zhengxin')!, room: { platform: 'slack', id: 'C0OPS', kind: 'channel' }, text: '现在有哪些故障在处理？', at: app.clock() };
+    const replies = await bot.handle(event, { progress: null });
+    expect(chatRequests(stub).length - sent).toBe(3); // the loop ran: two tool calls, then the answer
+    // What Warroom sent the model (the system prompt, the question, tool output), not the model's own calls echoed back.
+    const fromWarroom = JSON.stringify(chatRequests(stub).slice(sent).flatMap((r) => (r.messages as Array<{ role: string }>).filter((m) => m.role !== 'assistant')));
+    expect(fromWarroom).not.toContain(id);
+    expect(fromWarroom).not.toContain(title);
+    expect(fromWarroom).toContain('were left out');
+    expect(fromWarroom).toContain('No incident the asker may see matches');
+    const shown = replies.map((r) => renderText(r.message)).join('\n');
+    expect(shown).not.toContain(title);
+    expect(shown).toContain('open_incidents');
+
+    // The declarer is in it: the same question shows it to the model.
+    stub.chatReplies.push(toolCallsReply([{ name: 'open_incidents', args: {} }]), textReply('有一个未解决故障。'));
+    const before = chatRequests(stub).length;
+    const declarer = (await db.query<{ declared_by: string }>('SELECT declared_by FROM incidents WHERE id = $1', [id]))[0]!.declared_by;
+    await bot.handle({ ...event, userId: slackOf.get(declarer)! }, { progress: null });
+    expect(JSON.stringify(chatRequests(stub).slice(before))).toContain(id);
+  });
 });
