@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadLocalizeScenarios, DECOY_KINDS } from '../../cli/eval/localize-scenarios.js';
+import { runLocalizeEvaluation, type LocalizeEvalReport } from '../../cli/eval/localize-runner.js';
+import { formatLocalizeEvalReport, localizeEvalReportJson } from '../../cli/localize-eval.js';
+
+const DIR = join(import.meta.dirname, 'localize-scenarios');
+
+describe('localization scenarios', () => {
+  const scenarios = loadLocalizeScenarios(DIR);
+
+  it('hold at least 40 scenarios, split in halves, with decoys of every kind in each half', () => {
+    expect(scenarios.length).toBeGreaterThanOrEqual(40);
+    const tune = scenarios.filter((s) => s.split === 'tune');
+    const heldout = scenarios.filter((s) => s.split === 'heldout');
+    expect(Math.abs(tune.length - heldout.length)).toBeLessThanOrEqual(2);
+    for (const half of [tune, heldout]) {
+      const kinds = new Set(half.flatMap((s) => s.decoys.map((d) => d.kind)));
+      expect([...DECOY_KINDS].filter((k) => !kinds.has(k))).toEqual([]);
+    }
+  });
+
+  it('refuses a scenario whose culprit is not in its data', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'scen-'));
+    mkdirSync(join(dir, 'tune'));
+    writeFileSync(
+      join(dir, 'tune', 'bad.yaml'),
+      'id: bad\ndescription: x\nsystem: jzjy\nat: "2026-11-23T09:40:00+08:00"\nculprit: CAB-1\ndecoys: [{ id: CAB-2, kind: nearest }]\ndata: { changes: [{ id: CAB-2, title: t, system: jzjy }] }\n',
+    );
+    expect(() => loadLocalizeScenarios(dir)).toThrow(/culprit "CAB-1" is neither a change nor an event/);
+  });
+});
+
+describe('warroom localize eval', () => {
+  let report: LocalizeEvalReport;
+
+  it('runs every scenario: each loads, the card is built, and the culprit is among the candidates', async () => {
+    report = await runLocalizeEvaluation(loadLocalizeScenarios(DIR));
+    const errors = report.results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
+    expect(errors).toEqual([]);
+    expect(report.results.filter((r) => !r.culpritInCandidates).map((r) => r.id)).toEqual([]);
+    for (const r of report.results) expect(r.candidates).toBeGreaterThanOrEqual(2);
+  }, 600_000);
+
+  it('computes the naive rankers beside the card and prints the table', () => {
+    for (const ranker of ['warroom', 'nearest', 'risk-nearest', 'same-system'] as const) {
+      const all = report.rates[ranker].all;
+      expect(all.total).toBe(report.scenarios);
+      expect(all.top1).toBeLessThanOrEqual(all.top3);
+      expect(report.rates[ranker].tune.total + report.rates[ranker].heldout.total).toBe(all.total);
+    }
+    // The decoys are set to catch the naive rankers: none of them is right most of the time.
+    for (const ranker of ['nearest', 'risk-nearest', 'same-system'] as const) expect(report.rates[ranker].all.top1).toBeLessThan(report.scenarios / 2);
+    const text = formatLocalizeEvalReport(report);
+    expect(text).toContain('naive: nearest first');
+    expect(text).toContain('naive: risk, then nearest');
+    expect(text).toContain('naive: same system first, then nearest');
+    expect(text).toContain('Warroom card');
+    expect(JSON.parse(JSON.stringify(localizeEvalReportJson(report)))).toHaveProperty('rates.warroom.heldout.total');
+    // TODO(issue 15, lead): once the ranker lands, set the floors: heldout top-1 >= 90 % and top-3 = 100 % for `warroom`.
+    // For now the card's figures are printed, not asserted.
+    console.log(text);
+  });
+});
