@@ -46,7 +46,7 @@ export interface Suspect {
 }
 
 export interface RankOutcome {
-  /** 1-based rank of the culprit (its ticket, or an event of its ticket); null when absent. */
+  /** 1-based rank of the culprit (its ticket, an event of its ticket, or an event of the same ticketless operation); null when absent. */
   rank: number | null;
   top: Suspect | null;
   /** Decoys ranked above the culprit (all of them when it is absent), with their kind. */
@@ -116,8 +116,10 @@ async function buildTemplate(home: string, base: 'demo-systems' | 'empty'): Prom
 
 const matches = (s: Suspect, target: string) => s.id === target || (s.kind === 'event' && s.changeId === target);
 
+const isCulprit = (s: Suspect, scenario: LocalizeScenario) => [scenario.culprit, ...scenario.culpritAlso].some((c) => matches(s, c));
+
 function outcomeOf(ranked: Suspect[], scenario: LocalizeScenario): RankOutcome {
-  const index = ranked.findIndex((s) => matches(s, scenario.culprit));
+  const index = ranked.findIndex((s) => isCulprit(s, scenario));
   const before = index < 0 ? ranked : ranked.slice(0, index);
   const decoysAbove = scenario.decoys.filter((d) => before.some((s) => matches(s, d.id))).map((d) => ({ id: d.id, kind: d.kind }));
   return { rank: index < 0 ? null : index + 1, top: ranked[0] ?? null, decoysAbove };
@@ -202,7 +204,7 @@ async function runScenario(template: Blob, home: string, s: LocalizeScenario): P
         .map((e) => ({ id: e.id, kind: 'event' as const, title: `${e.action} ${e.object}`, system: e.system, changeId: e.changeId, risk: null, time: Date.parse(e.at) })),
     ];
     result.candidates = candidates.length;
-    result.culpritInCandidates = candidates.some((c) => matches(c, s.culprit));
+    result.culpritInCandidates = candidates.some((c) => isCulprit(c, s));
     const naive = naiveRankings(candidates, card.system.id, reference);
     for (const name of ['nearest', 'risk-nearest', 'same-system'] as const) result.outcomes[name] = outcomeOf(naive[name], s);
     await app.close();

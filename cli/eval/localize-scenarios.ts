@@ -57,6 +57,8 @@ export const localizeScenarioSchema = z
     data: z.record(z.unknown()),
     /** The change id or ticketless event id that caused the failure. */
     culprit: z.string().min(1),
+    /** Other ticketless events of the culprit operation (the restart that applied a ticketless edit): they count as the culprit too. */
+    culpritAlso: z.array(z.string().min(1)).default([]),
     decoys: z.array(z.object({ id: z.string().min(1), kind: z.enum(DECOY_KINDS), note: z.string().optional() }).strict()).min(1),
     tags: z.array(z.string()).default([]),
   })
@@ -128,10 +130,10 @@ export function loadLocalizeScenarios(dir: string): LocalizeScenario[] {
       if (clash) problems.push(`${label}: id "${s.id}" is already used in ${clash}`);
       seen.set(s.id, label);
       const ids = new Set([...(data.changes ?? []).map((c) => c.id), ...(data.changeEvents ?? []).map((e) => e.id)]);
-      if (!ids.has(s.culprit)) problems.push(`${label}: culprit "${s.culprit}" is neither a change nor an event of the scenario's data`);
+      for (const c of [s.culprit, ...s.culpritAlso]) if (!ids.has(c)) problems.push(`${label}: culprit "${c}" is neither a change nor an event of the scenario's data`);
       for (const d of s.decoys) {
         if (!ids.has(d.id)) problems.push(`${label}: decoy "${d.id}" (${d.kind}) is neither a change nor an event of the scenario's data`);
-        if (d.id === s.culprit) problems.push(`${label}: decoy "${d.id}" is the culprit`);
+        if (d.id === s.culprit || s.culpritAlso.includes(d.id)) problems.push(`${label}: decoy "${d.id}" is the culprit`);
       }
       if (s.onset && Date.parse(s.onset) > Date.parse(s.at)) problems.push(`${label}: onset is after at`);
       const { data: _raw, split: _split, ...rest } = s;
