@@ -70,7 +70,9 @@ export function registerLocalizeEvalCommand(localize: Command, io: CliIo): void 
     .option('--split <split>', 'only tune or heldout scenarios')
     .option('--only <ids>', 'only scenarios whose id contains one of these (comma-separated)')
     .option('--verbose', 'print each scenario as it finishes (to stderr)')
-    .action(async (dir: string, opts: { json?: boolean; split?: string; only?: string; verbose?: boolean }) => {
+    .action(async (dir: string, own: { json?: boolean; split?: string; only?: string; verbose?: boolean }, cmd: Command) => {
+      // `localize` has a --json of its own, which commander gives the parent: read both.
+      const opts = { ...own, json: own.json === true || cmd.optsWithGlobals<{ json?: boolean }>().json === true };
       if (opts.split && !(SPLITS as readonly string[]).includes(opts.split)) throw new WarroomError('bad_option', `--split ${opts.split}: use tune or heldout.`);
       const scenarios = loadLocalizeScenarios(resolveIn(io, dir));
       const report = await runLocalizeEvaluation(scenarios, {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { loadLocalizeScenarios, DECOY_KINDS } from '../../cli/eval/localize-scenarios.js';
 import { runLocalizeEvaluation, type LocalizeEvalReport } from '../../cli/eval/localize-runner.js';
 import { formatLocalizeEvalReport, localizeEvalReportJson } from '../../cli/localize-eval.js';
+import { buildProgram } from '../../cli/program.js';
+import type { CliIo } from '../../cli/io.js';
 
 const DIR = join(import.meta.dirname, 'localize-scenarios');
 
@@ -63,4 +65,38 @@ describe('warroom localize eval', () => {
     // For now the card's figures are printed, not asserted.
     console.log(text);
   });
+});
+
+describe('the command line', () => {
+  function cli(): { run(args: string[]): Promise<string> } {
+    let out = '';
+    const io: CliIo = {
+      where: 'local',
+      out: (t) => void (out += t),
+      err: (t) => void (out += t),
+      errIsTTY: false,
+      cwd: process.cwd(),
+      user: 'songkai',
+      envUser: 'songkai',
+      setExitCode: () => undefined,
+      withApp: () => Promise.reject(new Error('the eval builds its own stores')),
+    };
+    return {
+      async run(args) {
+        out = '';
+        await buildProgram(io).parseAsync(args, { from: 'user' });
+        return out;
+      },
+    };
+  }
+
+  it('`warroom localize eval DIR --split heldout --only … --json` runs only those, beside `localize --system`', async () => {
+    const out = await cli().run(['localize', 'eval', DIR, '--split', 'heldout', '--only', 'h03,t01', '--json']);
+    const json = JSON.parse(out) as { scenarios: number; results: Array<{ id: string; split: string }>; rates: Record<string, { heldout: { total: number } }> };
+    expect(json.scenarios).toBe(1);
+    expect(json.results.map((r) => r.id)).toEqual(['h03-app-trade-cert-chain-weekend']);
+    expect(Object.keys(json.rates)).toEqual(['warroom', 'nearest', 'risk-nearest', 'same-system']);
+    await expect(cli().run(['localize', 'eval', DIR, '--split', 'dev'])).rejects.toThrow(/--split dev: use tune or heldout/);
+    await expect(cli().run(['localize', '--json'])).rejects.toThrow(/--system/);
+  }, 120_000);
 });
