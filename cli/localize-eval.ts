@@ -48,6 +48,8 @@ export function formatLocalizeEvalReport(report: LocalizeEvalReport): string {
   } else out.push('', 'The card ranks the culprit first in every scenario.');
   const lost = report.results.filter((r) => !r.error && !r.culpritInCandidates);
   if (lost.length) out.push('', `Culprit outside the card's window (scenario needs fixing): ${lost.map((r) => r.id).join(', ')}`);
+  const unset = report.results.filter((r) => !r.error && r.decoysOutside.length);
+  if (unset.length) out.push('', `Decoys outside the card's window (never in play): ${unset.map((r) => `${r.id} (${r.decoysOutside.join(', ')})`).join('; ')}`);
   return `${out.join('\n')}\n`;
 }
 

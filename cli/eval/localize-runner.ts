@@ -63,6 +63,8 @@ export interface ScenarioResult {
   /** How many candidates the naive rankers ordered, and whether the culprit is among them. */
   candidates: number;
   culpritInCandidates: boolean;
+  /** Decoys that are not among the candidates (outside the card's window: the trap is never set). */
+  decoysOutside: string[];
   /** Items the card set aside (not suspects), by id. */
   setAside: string[];
   outcomes: Record<RankerName, RankOutcome>;
@@ -157,6 +159,7 @@ async function runScenario(template: Blob, home: string, s: LocalizeScenario): P
     culprit: s.culprit,
     candidates: 0,
     culpritInCandidates: false,
+    decoysOutside: [],
     setAside: [],
     outcomes: { warroom: empty, nearest: empty, 'risk-nearest': empty, 'same-system': empty },
     durationMs: 0,
@@ -205,6 +208,7 @@ async function runScenario(template: Blob, home: string, s: LocalizeScenario): P
     ];
     result.candidates = candidates.length;
     result.culpritInCandidates = candidates.some((c) => isCulprit(c, s));
+    result.decoysOutside = s.decoys.filter((d) => !candidates.some((c) => matches(c, d.id))).map((d) => d.id);
     const naive = naiveRankings(candidates, card.system.id, reference);
     for (const name of ['nearest', 'risk-nearest', 'same-system'] as const) result.outcomes[name] = outcomeOf(naive[name], s);
     await app.close();

@@ -43,6 +43,7 @@ describe('warroom localize eval', () => {
     const errors = report.results.filter((r) => r.error).map((r) => `${r.id}: ${r.error}`);
     expect(errors).toEqual([]);
     expect(report.results.filter((r) => !r.culpritInCandidates).map((r) => r.id)).toEqual([]);
+    expect(report.results.filter((r) => r.decoysOutside.length).map((r) => `${r.id}: ${r.decoysOutside.join(', ')}`)).toEqual([]);
     for (const r of report.results) expect(r.candidates).toBeGreaterThanOrEqual(2);
   }, 600_000);
 
