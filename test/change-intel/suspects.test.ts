@@ -178,7 +178,7 @@ describe('relevance to the symptom: what the change touched against what the ale
     await importJson(db, {
       systems: [{ id: 'pool-sys', name: '交易中间件' }],
       changes: [
-        fridayChange('A-SEARCH', 'pool-sys', { title: '搜索集群分片重平衡', objects: ['cluster:search-01'] }),
+        fridayChange('A-SEARCH', 'pool-sys', { title: '搜索集群分片参数调整', objects: ['cluster:search-01'] }),
         fridayChange('B-POOL', 'pool-sys', { title: '中间件参数调整', objects: ['file:/opt/mw/conf/datasource.yml'] }),
       ],
       changeEvents: [
