@@ -205,6 +205,38 @@ describe('relevance to the symptom: what the change touched against what the ale
     expect(card.changes[0]!.reasonsZh).toContain('涉及告警中提到的 host hs-app-07');
   });
 
+  it('does not take a monitoring change whose title repeats the alert for the cause', async () => {
+    await importJson(db, {
+      systems: [{ id: 'mon-sys', name: '监控例系统' }],
+      changes: [
+        fridayChange('A-RULE', 'mon-sys', { title: '连接池等待超时告警阈值调整', objects: ['alert-rule:pool-wait-timeout'] }),
+        fridayChange('B-POOL2', 'mon-sys', { title: '中间件参数调整', objects: ['file:/opt/mw/conf/dbpool.properties'] }),
+      ],
+      changeEvents: [
+        fridayEvent('EV-M1', 'mon-sys', 'A-RULE', { object: 'alert-rule:pool-wait-timeout', detail: 'threshold 500ms → 200ms' }),
+        fridayEvent('EV-M2', 'mon-sys', 'B-POOL2', { object: 'file:/opt/mw/conf/dbpool.properties', detail: 'maxActive 100 → 30' }),
+      ],
+      alerts: [mondayAlert('AL-MON', 'mon-sys', '连接池等待超时')],
+    });
+    const card = await localize('mon-sys');
+    expect(ranked(card)).toEqual(['B-POOL2', 'A-RULE']);
+    expect(card.changes[1]!.reasons).toContain('monitoring only (alert rules, thresholds, dashboards): alters what is seen, not what runs');
+  });
+
+  it('sets aside read-only bastion work without a ticket; keeps bastion work that changed something', async () => {
+    await importJson(db, {
+      systems: [{ id: 'bas-sys', name: '堡垒机例系统' }],
+      changeEvents: [
+        fridayEvent('EV-A-LOOK', 'bas-sys', null, { source: 'bastion', action: 'query', object: 'host:bas-app-01', detail: 'tail -f app.log', at: '2026-11-23T09:00:00+08:00' }),
+        fridayEvent('EV-B-EDIT', 'bas-sys', null, { source: 'bastion', action: 'run-command', object: 'host:bas-app-01', detail: 'sed -i 修改 app.properties' }),
+      ],
+      alerts: [mondayAlert('AL-BAS', 'bas-sys')],
+    });
+    const card = await localize('bas-sys');
+    expect(ranked(card)).toEqual(['EV-B-EDIT']);
+    expect(aside(card, 'EV-A-LOOK')).toMatchObject({ kind: 'event', reason: 'read-only action (query): changed nothing' });
+  });
+
   it('reads the symptom the declarer gives when there are no alerts', async () => {
     await importJson(db, {
       systems: [{ id: 'sym-sys', name: '症状系统' }],

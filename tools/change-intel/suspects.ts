@@ -43,6 +43,10 @@ export const WEIGHTS = {
   /** r: per distinct word (component, parameter, object) shared with the alerts or symptom, synonyms in either language included. */
   relevanceTerm: 0.3,
   relevanceTermMax: 0.9,
+  /** r: a word found only in the ticket's title, not in its objects, description or events, counts this share. */
+  relevanceTitleOnly: 0.5,
+  /** r is multiplied by this for a change that only touched monitoring (alert rules, thresholds, dashboards): it alters what is seen, not what runs. */
+  monitoringOnly: 0.3,
   /** Risk as rated on the ticket (high 1, medium 0.6, low 0.3, unrated 0.5); kept small: risky is not guilty. */
   risk: 0.1,
   /** Per attention flag (key-param-change, no-reviewer, …), at most `flagMax` of them. */
@@ -214,6 +218,9 @@ function statusKind(status: string | null): StatusKind {
 }
 
 const ROLLBACK = /roll-?back|revert|回滚|回退/i;
+const MONITORING_OBJECT = /^(alert|alert-?rule|alarm|rule|dashboard|grafana|prometheus|alertmanager|monitor|monitoring|zabbix|probe)[:/]|prometheus|grafana|alertmanager|zabbix|alert[-_]?rule|监控|告警规则/i;
+const MONITORING_TITLE = /(监控|告警)(阈值|规则|配置|面板|项|策略)|告警阈值|仪表盘|dashboard|alert(ing)? (rule|threshold)|monitoring (rule|threshold|config)/i;
+const READ_ONLY_ACTION = /^(read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|巡检|查询|查看|检查|登录)([-_ ]|$)/i;
 const NON_PROD_OBJECT = /(^|[^a-z])(test|uat|sit|dev|sim|staging)([^a-z]|$)|_test\b|_uat\b/i;
 const NOT_PROD_TEXT = /不涉及生产|非生产|not production|non-production/i;
 
@@ -341,6 +348,8 @@ export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefin
 
 /** What a change touched, in the words of its ticket and its operation events. */
 interface Touched {
+  /** The ticket's title ('' for an event): a word only the title shares with the alerts counts less than one in what was touched. */
+  title: string;
   text: string;
   entities: string[];
 }
@@ -357,11 +366,11 @@ function touchedByChange(c: SuspectChange, events: SuspectEvent[]): Touched {
     entities.push(stripKind(e.object));
     if (e.host) entities.push(e.host.toLowerCase());
   }
-  return { text: parts.join(' '), entities: [...new Set(entities.filter(Boolean))] };
+  return { title: c.title, text: parts.join(' '), entities: [...new Set(entities.filter(Boolean))] };
 }
 
 function touchedByEvent(e: SuspectEvent): Touched {
-  return { text: [e.action, stripKind(e.object), e.scene ?? '', e.detail ?? ''].join(' '), entities: [stripKind(e.object), ...(e.host ? [e.host.toLowerCase()] : [])].filter(Boolean) };
+  return { title: '', text: [e.action, stripKind(e.object), e.scene ?? '', e.detail ?? ''].join(' '), entities: [stripKind(e.object), ...(e.host ? [e.host.toLowerCase()] : [])].filter(Boolean) };
 }
 
 function escapeRe(s: string): string {
@@ -409,7 +418,8 @@ export function relevanceOf(touched: Touched, profile: SymptomProfile, drop: Set
     else kept.push({ word: w, also: [] });
   }
   const eScore = entities.length ? Math.min(WEIGHTS.relevanceEntityMax, WEIGHTS.relevanceEntity + WEIGHTS.relevanceEntityMore * (entities.length - 1)) : 0;
-  const wScore = Math.min(WEIGHTS.relevanceTermMax, WEIGHTS.relevanceTerm * kept.length);
+  const body = new Set(words(touched.title ? touched.text.replace(touched.title, ' ') : touched.text, drop));
+  const wScore = Math.min(WEIGHTS.relevanceTermMax, kept.reduce((sum, k) => sum + WEIGHTS.relevanceTerm * ([k.word, ...k.also].some((w) => body.has(w)) ? 1 : WEIGHTS.relevanceTitleOnly), 0));
   const displayed = new Set<string>();
   const shown = kept.flatMap((k) => {
     const word = shownWord(k.word, touched.text);
@@ -575,8 +585,12 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
     score += WEIGHTS.risk * (RISK_LEVEL[c.risk ?? ''] ?? 0.5);
     reasons.add(`${c.risk ?? 'unrated'} risk`, { high: '高风险', medium: '中风险', low: '低风险' }[c.risk ?? ''] ?? '风险未评级');
     const rel = relevanceOf(touchedByChange(c, prodBefore), profile, drop);
+    const objects = [...c.objects, ...prodBefore.map((e) => e.object)];
+    const monitoringOnly = objects.length ? objects.every((o) => MONITORING_OBJECT.test(o)) : MONITORING_TITLE.test(c.title);
+    if (monitoringOnly) rel.r *= WEIGHTS.monitoringOnly;
     score += WEIGHTS.relevance * rel.r;
     relevanceReason(rel, profile, reasons);
+    if (monitoringOnly) reasons.add('monitoring only (alert rules, thresholds, dashboards): alters what is seen, not what runs', '仅涉及监控/告警配置：改变的是看到的，不是运行的');
     if (kind === 'failed') {
       score += WEIGHTS.failed;
       reasons.add(`failed${prodBefore.length ? `: ${prodBefore.length} operation(s) ran in production, state may be left behind` : ''}`, `变更失败${prodBefore.length ? `：已在生产执行 ${prodBefore.length} 步，可能留下中间状态` : ''}`);
@@ -622,6 +636,10 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
     if (!isProdEnvironment(e.environment)) {
       const env = envLabel([e.environment]);
       setAside.push({ id: e.id, kind: 'event', title, system: e.system, reason: `ran only in ${env}: never touched production`, reasonZh: `仅在 ${env} 环境执行，未触及生产` });
+      continue;
+    }
+    if (READ_ONLY_ACTION.test(e.action)) {
+      setAside.push({ id: e.id, kind: 'event', title, system: e.system, reason: `read-only action (${e.action}): changed nothing`, reasonZh: `只读操作（${e.action}），未做修改` });
       continue;
     }
     if (e.at > ref) {
