@@ -217,7 +217,10 @@ function statusKind(status: string | null): StatusKind {
   return 'normal';
 }
 
-const ROLLBACK = /roll-?back|revert|回滚|回退/i;
+const ROLLBACK_ACTION = /roll-?back|revert|回滚|回退/i;
+const ROLLBACK_DETAIL = /^\s*(roll(ed)?[- ]?back|revert(ed)?|回滚|回退|已回滚|已回退)/i;
+/** An operation event that undoes its change: by its action, or a detail that opens with it (not "回退方案已备好" in passing). */
+const isRollback = (e: { action: string; detail?: string | null }) => ROLLBACK_ACTION.test(e.action) || ROLLBACK_DETAIL.test(e.detail ?? '');
 const MONITORING_OBJECT = /^(alert|alert-?rule|alarm|rule|dashboard|grafana|prometheus|alertmanager|monitor|monitoring|zabbix|probe)[:/]|prometheus|grafana|alertmanager|zabbix|alert[-_]?rule|监控|告警规则/i;
 const MONITORING_TITLE = /(监控|告警)(阈值|规则|配置|面板|项|策略)|告警阈值|仪表盘|dashboard|alert(ing)? (rule|threshold)|monitoring (rule|threshold|config)/i;
 const READ_ONLY_ACTION = /^(read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|巡检|查询|查看|检查|登录)([-_ ]|$)/i;
@@ -295,7 +298,8 @@ function expand(token: string): Set<string> {
 }
 
 // Host-like names (trd-app-01, fpga-sz-01): matched whole as entities; their pieces (trd, app, sz) mean nothing alone.
-const HOSTLIKE = /[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*[-_]\d+[A-Za-z0-9]*/g;
+// Lower case only: HikariPool-1 or ORA-12519 are words worth matching, not host names.
+const HOSTLIKE = /(?<![A-Za-z0-9])[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*[-_]\d+[a-z0-9]*(?![A-Za-z0-9])/g;
 
 /** Meaningful words of a text for matching: no stop words, no bare numbers, no identifiers with separators (those are entities). */
 function words(text: string, drop: Set<string>): string[] {
@@ -333,6 +337,9 @@ export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefin
     for (const [k, v] of Object.entries(a.labels)) {
       if (LABEL_SKIP.has(k) || (typeof v !== 'string' && typeof v !== 'number')) continue;
       addEntity(k, String(v));
+      // An instance label (10.0.0.5:9100, trd-app-01:8080) names a host with a port.
+      const host = String(v).match(/^([\w.-]+):\d+$/);
+      if (host) addEntity(k, host[1]!);
       for (const w of words(String(v), drop)) ws.add(w);
     }
     // A metric name says what is failing (db_pool_wait_ms) even though it is not an entity.
@@ -567,18 +574,18 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
       continue;
     }
     // Rolled back before the onset: the state it made was gone when the trouble began. The rollback itself is named.
-    const rollbackEvent = [...prod].reverse().find((e) => ROLLBACK.test(`${e.action} ${e.detail ?? ''}`));
+    const rollbackEvent = [...prod].reverse().find((e) => isRollback(e));
     // Without a rollback event or date, a rolled-back ticket is taken as rolled back in its own window.
     const rolledBackAt =
       rollbackEvent?.at ?? extraDate(c.extra, ['rolledBackAt', 'rollbackAt', 'rolled_back_at']) ?? (kind === 'rolled-back' ? (c.plannedEnd ?? prod.at(-1)?.at ?? undefined) : undefined);
-    if (rolledBackAt && rolledBackAt <= ref && !prodBefore.some((e) => e.at > rolledBackAt && !ROLLBACK.test(`${e.action} ${e.detail ?? ''}`))) {
+    if (rolledBackAt && rolledBackAt <= ref && !prodBefore.some((e) => e.at > rolledBackAt && !isRollback(e))) {
       const ev = rollbackEvent && rollbackEvent.at <= ref ? `${rollbackEvent.id}: ${rollbackEvent.action} ${rollbackEvent.object}` : '';
       aside(`rolled back ${dateTimeText(z8(rolledBackAt))}${ev ? ` (${ev})` : ''}, before ${refName}`, `已于 ${dateTimeText(z8(rolledBackAt))} 回退${ev ? `（${ev}）` : ''}，早于${refNameZh}`);
       continue;
     }
 
     const reasons = new Reasons();
-    const applied = prodBefore.filter((e) => !ROLLBACK.test(`${e.action} ${e.detail ?? ''}`));
+    const applied = prodBefore.filter((e) => !isRollback(e));
     const when = applied.at(-1)?.at ?? prodBefore.at(-1)?.at ?? c.plannedStart;
     let score = scoreTime(when, reasons);
     score += scoreWhere(c.system, reasons);
@@ -653,7 +660,7 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
     const rel = relevanceOf(touchedByEvent(e), profile, drop);
     score += WEIGHTS.relevance * rel.r;
     relevanceReason(rel, profile, reasons);
-    if (ROLLBACK.test(`${e.action} ${e.detail ?? ''}`)) reasons.add('a rollback', '回退操作');
+    if (isRollback(e)) reasons.add('a rollback', '回退操作');
     score += scoreFlags(e.flags, reasons);
     events.push({ id: e.id, score: round(score), reasons: reasons.en, reasonsZh: reasons.zh });
   }
