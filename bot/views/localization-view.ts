@@ -5,6 +5,9 @@ import { t, type Lang, type OutgoingMessage } from '../messages.js';
 
 type Card = z.output<typeof localizationCardSchema>;
 
+/** Set-aside items shown on the card; the rest are counted (the card stays short). */
+const SET_ASIDE_SHOWN = 4;
+
 export function localizationView(card: Card, lang: Lang, timeZone: string, options: { incidentId?: string } = {}): OutgoingMessage {
   const when = (iso: string) => formatShort(new Date(iso), timeZone, lang);
   const why = (x: { reasons: string[]; reasonsZh: string[] }) => (lang === 'zh' ? x.reasonsZh.join('；') : x.reasons.join('; '));
@@ -19,6 +22,18 @@ export function localizationView(card: Card, lang: Lang, timeZone: string, optio
       : t(lang, `近 ${card.window.tradingDays.length} 个交易日变更（${card.window.tradingDays.join('、')}），按可疑度排序`, `Changes in the last ${card.window.tradingDays.length} trading days (${card.window.tradingDays.join(', ')}), most suspicious first`),
     lines: suspects.length ? suspects.map((s) => s.line) : [t(lang, '窗口内无变更', 'No changes in the window')],
   });
+  // Set aside for a stated reason (test-only, cancelled, after the onset…): not suspects, never silently dropped.
+  const aside = card.setAside ?? [];
+  if (aside.length) {
+    const shown = aside.slice(0, SET_ASIDE_SHOWN);
+    sections.push({
+      title: t(lang, `已排除（${aside.length}）`, `Set aside (${aside.length})`),
+      lines: [
+        ...shown.map((a) => `${a.id} [${a.system}] ${a.title} — ${lang === 'zh' ? a.reasonZh : a.reason}`),
+        ...(aside.length > shown.length ? [t(lang, `另有 ${aside.length - shown.length} 项（见卡片 JSON 的 setAside）`, `${aside.length - shown.length} more (setAside in the card's JSON)`)] : []),
+      ],
+    });
+  }
   sections.push({
     title: card.onset
       ? t(lang, `告警：起始前 2 小时至今（${card.alerts.last2h}）`, `Alerts from 2 hours before the onset until now (${card.alerts.last2h})`)

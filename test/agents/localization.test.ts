@@ -124,9 +124,11 @@ describe('localization ranking on a hand-made scenario', () => {
         expect(card.onsetAlert).toBe('A1');
         expect(card.window.tradingDays).toEqual(['2026-11-18', '2026-11-19', '2026-11-20']);
         expect(card.changes[0]!.id).toBe('C-WED');
-        // A change made after the onset is listed, but it did not cause what began before it.
-        const later = card.changes.find((c) => c.id === 'C-TUE')!;
-        expect(later.reasons.join(' ')).toMatch(/after the onset/);
+        // A change made after the onset did not cause what began before it: set aside, with the reason.
+        expect(card.changes.map((c) => c.id)).not.toContain('C-TUE');
+        const later = card.setAside.find((c) => c.id === 'C-TUE')!;
+        expect(later.reason).toMatch(/after the onset/);
+        expect(later.reasonZh).toMatch(/晚于告警起始/);
         // Alerts from 2 hours before the onset until the time asked, not the last 2 hours before it.
         expect(card.alerts.from).toBe('2026-11-23T07:26:00+08:00');
         expect(card.alerts.items.map((a) => a.id)).toEqual(['A0', 'A1', 'A2']);

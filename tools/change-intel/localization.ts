@@ -4,6 +4,7 @@ import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
 import { tokenize } from '../../knowledge/tokenize.js';
 import { searchRunbooks } from '../../knowledge/search.js';
 import { changeLookupTool } from './change-lookup.js';
+import { rankSuspects, type SuspectEvent } from './suspects.js';
 import { fpgaStatusToolRef, type FpgaStatus } from '../fpga/fpga-status.js';
 import type { SystemRow } from '../oncall/systems.js';
 import type { ToolContext } from '../tool.js';
@@ -45,14 +46,19 @@ export const localizationCardSchema = z.object({
    * left out (no status block here, a card for a past moment); null for other systems.
    */
   fpga: z.object({ shown: z.boolean(), healthy: z.boolean().nullable(), reader: z.enum(['addon', 'typescript']).nullable(), en: z.string(), zh: z.string() }).nullable().default(null),
+  /**
+   * Changes and ticketless events in the window that cannot have caused it, each with the stated
+   * reason (never touched production, cancelled, rolled back before the onset, made after it…).
+   * Not suspects, but listed so nothing is silently dropped.
+   */
+  setAside: z
+    .array(z.object({ id: z.string(), kind: z.enum(['change', 'event']), title: z.string(), system: z.string(), reason: z.string(), reasonZh: z.string() }))
+    .default([]),
 });
 
 
 export type LocalizationCard = z.output<typeof localizationCardSchema>;
 
-type ChangeData = z.output<(typeof changeLookupTool)['output']>;
-
-const RISK_WEIGHT: Record<string, number> = { high: 1, medium: 0.6, low: 0.3 };
 const SEVERITY_PENALTY: Record<string, number> = { critical: 15, major: 8, minor: 3, warning: 1 };
 
 function jaccard(a: Set<string>, b: Set<string>): number {
@@ -72,22 +78,6 @@ class Reasons {
     this.en.push(en);
     this.zh.push(zh);
   }
-}
-
-/** Trading days strictly between two instants: 0 means the change went live into this very session. */
-function tradingDaysBetween(ctx: ToolContext, from: Date, to: Date): number {
-  const a = ctx.calendar.dateOf(from);
-  const b = ctx.calendar.dateOf(to);
-  if (a >= b) return 0;
-  let n = 0;
-  let d = b;
-  for (let guard = 0; guard < 60; guard++) {
-    const prev = ctx.calendar.tradingDaysBefore(d, 1)[0];
-    if (!prev || prev <= a) break;
-    n++;
-    d = prev;
-  }
-  return n;
 }
 
 export interface LocalizeInput {
@@ -115,8 +105,8 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   // Alerts from 2 hours before the onset until now (system and neighbours).
   const since = new Date(reference.getTime() - 2 * 3600_000);
   const scope = [system.id, ...upstream, ...downstream];
-  const alertRows = await ctx.db.query<{ id: string; system: string; severity: string; title: string; starts_at: Date; ends_at: Date | null; repeat_count: number }>(
-    `SELECT id, system, severity, title, starts_at, ends_at, repeat_count FROM alerts
+  const alertRows = await ctx.db.query<{ id: string; system: string; severity: string; title: string; starts_at: Date; ends_at: Date | null; repeat_count: number; labels: Record<string, unknown> | null }>(
+    `SELECT id, system, severity, title, starts_at, ends_at, repeat_count, labels FROM alerts
       WHERE system = ANY($1::text[]) AND starts_at <= $3 AND (starts_at >= $2 OR ends_at IS NULL OR ends_at >= $2)
       ORDER BY starts_at`,
     [scope, since.toISOString(), at.toISOString()],
@@ -131,9 +121,6 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
   const lookup = await tools.call(changeLookupTool, { system: system.id, includeNeighbours: true, at: z8(reference), until: z8(at) }, ctx);
   if (lookup.status === 'error') throw new Error(lookup.error ?? 'change lookup failed');
   const data = lookup.data!;
-  // Name the moment the way it was found: an onset the declarer gave is not an alert's.
-  const refName = !onset ? 'the time asked' : input.onset ? 'the onset' : 'the onset of the alerts';
-  const refNameZh = !onset ? '查询时刻' : input.onset ? '故障起始' : '告警起始';
 
   // Past incidents and the changes that caused them, for "a similar change caused IMS-…".
   const past = await ctx.db.query<{ id: string; title: string; system: string; summary: string | null; root_cause: string | null; resolution: string | null; change_ids: string[] }>(
@@ -145,78 +132,70 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
     ? await ctx.db.query<{ id: string; title: string; objects: string[] }>('SELECT id, title, objects FROM changes WHERE id = ANY($1::text[])', [causeIds])
     : [];
 
-  const eventsByChange = new Map<string, ChangeData['events']>();
-  for (const e of data.events) if (e.changeId) eventsByChange.set(e.changeId, [...(eventsByChange.get(e.changeId) ?? []), e]);
-
   const snapshotCounts = new Map(
     (await ctx.db.query<{ change_id: string; n: number }>('SELECT change_id, count(*)::int AS n FROM snapshots WHERE change_id = ANY($1::text[]) GROUP BY change_id', [data.changes.map((c) => c.id)])).map((r) => [r.change_id, r.n]),
   );
 
-  const scoreTiming = (when: Date | null, reasons: Reasons): number => {
-    if (!when) return 0.2;
-    if (when > reference) {
-      reasons.add(`after ${refName}`, `发生在${refNameZh}之后`);
-      return 0.1;
-    }
-    const days = tradingDaysBetween(ctx, when, reference);
-    const hours = Math.round((reference.getTime() - when.getTime()) / 360_000) / 10;
-    if (days === 0) reasons.add(`${hours} h before ${refName}, no trading day in between`, `${refNameZh}前 ${hours} 小时，中间没有交易日`);
-    else reasons.add(`${days} trading day(s) before ${refName}`, `${refNameZh}前 ${days} 个交易日`);
-    return 1 / (1 + days);
-  };
-
-  const changes = data.changes.map((c) => {
-    const reasons = new Reasons();
-    const events = eventsByChange.get(c.id) ?? [];
-    const lastEvent = events.map((e) => new Date(e.at)).filter((d) => d <= reference).sort((a, b) => b.getTime() - a.getTime())[0];
-    const when = lastEvent ?? (c.plannedStart ? new Date(c.plannedStart) : null);
-    let score = 0.35 * scoreTiming(when, reasons);
-    const distance = c.system === system.id ? 1 : 0.5;
-    score += 0.2 * distance;
-    if (c.system === system.id) reasons.add('on the system itself', '本系统');
-    else reasons.add(`on neighbour ${c.system} (${upstream.includes(c.system) ? 'upstream' : 'downstream'})`, `${upstream.includes(c.system) ? '上游' : '下游'}系统 ${c.system}`);
-    score += 0.2 * (RISK_WEIGHT[c.risk ?? ''] ?? 0.5);
-    reasons.add(`${c.risk ?? 'unrated'} risk`, { high: '高风险', medium: '中风险', low: '低风险' }[c.risk ?? ''] ?? '风险未评级');
-    const flags = c.flags;
-    const eventFlags = [...new Set(events.flatMap((e) => e.flags))].filter((f) => f !== 'no-ticket');
-    if (flags.length || eventFlags.length) {
-      score += 0.05 * Math.min(3, flags.length + eventFlags.length);
-      const all = [...new Set([...flags, ...eventFlags])].join(', ');
-      reasons.add(`flags: ${all}`, `风险标记：${all}`);
-    }
-    const diffs = snapshotCounts.get(c.id);
-    if (diffs) {
-      score += 0.05;
-      reasons.add(`${diffs} perception-factor snapshot(s) attached: compare with \`diff\``, `已关联 ${diffs} 份感知因子快照，可用「对比」查看差异`);
-    }
-    const mine = tokenSet(`${c.title} ${c.objects.join(' ')}`);
-    const similar = causes.map((k) => ({ k, s: jaccard(mine, tokenSet(`${k.title} ${k.objects.join(' ')}`)) })).filter((x) => x.k.id !== c.id && x.s >= 0.3).sort((a, b) => b.s - a.s)[0];
-    if (similar) {
-      const inc = past.find((p) => p.change_ids.includes(similar.k.id));
-      score += 0.2 * Math.min(1, similar.s * 1.5);
-      reasons.add(`a similar change (${similar.k.id}) caused ${inc?.id ?? 'a past incident'}`, `类似变更 ${similar.k.id} 曾引发 ${inc?.id ?? '历史故障'}`);
-    }
-    return { id: c.id, title: c.title, system: c.system, risk: c.risk, plannedStart: c.plannedStart, score: Math.round(score * 1000) / 1000, reasons: reasons.en, reasonsZh: reasons.zh, source: 'change ticket (ITSM)' };
+  // Every operation event of the changes in the window (up to now, wherever it ran) and the ticketless
+  // ones, with the host and detail the import kept apart: environment, rollback and relevance read them.
+  const ticketless = data.events.filter((e) => !e.changeId);
+  const eventRows = await ctx.db.query<{ id: string; at: Date; scene: string | null; system: string; environment: string | null; action: string; object: string; change_id: string | null; host: string | null; detail: string | null }>(
+    `SELECT id, at, scene, system, environment, action, object, change_id, extra->>'host' AS host, extra->>'detail' AS detail
+       FROM change_events WHERE (change_id = ANY($1::text[]) OR id = ANY($2::text[])) AND at <= $3 ORDER BY at, id`,
+    [data.changes.map((c) => c.id), ticketless.map((e) => e.id), at.toISOString()],
+  );
+  const flagsOf = new Map(data.events.map((e) => [e.id, e.flags]));
+  const toEvent = (r: (typeof eventRows)[number]): SuspectEvent => ({
+    id: r.id, at: r.at, system: r.system, environment: r.environment, scene: r.scene, action: r.action, object: r.object, changeId: r.change_id, host: r.host, detail: r.detail,
+    flags: flagsOf.get(r.id) ?? [],
   });
-  changes.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  const eventsByChange = new Map<string, SuspectEvent[]>();
+  for (const r of eventRows) if (r.change_id) eventsByChange.set(r.change_id, [...(eventsByChange.get(r.change_id) ?? []), toEvent(r)]);
+  const changeExtra = new Map(
+    (await ctx.db.query<{ id: string; extra: Record<string, unknown> }>('SELECT id, extra FROM changes WHERE id = ANY($1::text[])', [data.changes.map((c) => c.id)])).map((r) => [r.id, r.extra]),
+  );
 
-  // Operation events without a ticket are suspects of their own: nobody reviewed them.
-  const changeEvents = data.events
-    .filter((e) => !e.changeId)
-    .map((e) => {
-      const reasons = new Reasons();
-      reasons.add('no change ticket', '无变更单');
-      let score = 0.35 * scoreTiming(new Date(e.at), reasons) + 0.2 * (e.system === system.id ? 1 : 0.5) + 0.15;
-      if (e.system === system.id) reasons.add('on the system itself', '本系统');
-      else reasons.add(`on neighbour ${e.system}`, `关联系统 ${e.system}`);
-      const flags = e.flags;
-      if (flags.some((f) => f !== 'no-ticket')) {
-        score += 0.1;
-        reasons.add(`flags: ${flags.join(', ')}`, `风险标记：${flags.join(', ')}`);
-      }
-      return { id: e.id, at: e.at, system: e.system, operator: e.operatorName ?? e.operator, action: e.action, object: e.object, changeId: e.changeId, flags, score: Math.round(score * 1000) / 1000, reasons: reasons.en, reasonsZh: reasons.zh, source: `change operation event (${e.source ?? 'unknown source'})` };
-    })
-    .sort((a, b) => b.score - a.score);
+  // The symptom: the failing system's alerts from its onset on (all of them when there is no onset), and
+  // alerts of what it depends on that fired before it (a cause shows first; a consequence afterwards).
+  const episodeFrom = onset ? onset.getTime() - 5 * 60_000 : since.getTime();
+  const symptomAlerts = alertRows.filter((a) =>
+    a.system === system.id
+      ? a.starts_at.getTime() >= episodeFrom
+      : upstream.includes(a.system) && a.starts_at <= new Date(reference.getTime() + 5 * 60_000) && (!a.ends_at || a.ends_at.getTime() >= reference.getTime() - 10 * 60_000),
+  );
+
+  const ranking = rankSuspects({
+    system: { id: system.id, name: system.name, aliases: system.aliases },
+    upstream,
+    downstream,
+    reference,
+    referenceKind: !onset ? 'asked' : input.onset ? 'given' : 'alert',
+    calendar: ctx.calendar,
+    timeZone: ctx.timeZone,
+    changes: data.changes.map((c) => {
+      const extra = changeExtra.get(c.id) ?? {};
+      return {
+        id: c.id, title: c.title, system: c.system, risk: c.risk, status: c.status, plannedStart: c.plannedStart ? new Date(c.plannedStart) : null, plannedEnd: c.plannedEnd ? new Date(c.plannedEnd) : null,
+        objects: c.objects, flags: c.flags, description: typeof extra.description === 'string' ? extra.description : null, extra, events: eventsByChange.get(c.id) ?? [],
+      };
+    }),
+    events: eventRows.filter((r) => !r.change_id).map(toEvent),
+    alerts: symptomAlerts.map((a) => ({ id: a.id, system: a.system, title: a.title, labels: a.labels ?? {} })),
+    ...(input.symptom ? { symptom: input.symptom } : {}),
+    pastCauses: causes.flatMap((k) => past.filter((p) => p.change_ids.includes(k.id)).slice(0, 1).map((p) => ({ changeId: k.id, title: k.title, objects: k.objects, incidentId: p.id, incidentText: `${p.title} ${p.summary ?? ''} ${p.root_cause ?? ''}` }))),
+    snapshots: snapshotCounts,
+  });
+  const changeById = new Map(data.changes.map((c) => [c.id, c]));
+  const changes = ranking.changes.map((s) => {
+    const c = changeById.get(s.id)!;
+    return { id: c.id, title: c.title, system: c.system, risk: c.risk, plannedStart: c.plannedStart, score: s.score, reasons: s.reasons, reasonsZh: s.reasonsZh, source: 'change ticket (ITSM)' };
+  });
+  const eventById = new Map(ticketless.map((e) => [e.id, e]));
+  const changeEvents = ranking.events.flatMap((s) => {
+    const e = eventById.get(s.id);
+    if (!e) return [];
+    return [{ id: e.id, at: e.at, system: e.system, operator: e.operatorName ?? e.operator, action: e.action, object: e.object, changeId: e.changeId, flags: e.flags, score: s.score, reasons: s.reasons, reasonsZh: s.reasonsZh, source: `change operation event (${e.source ?? 'unknown source'})` }];
+  });
 
   // Similar past incidents: same system or neighbour, and words shared with what is happening now.
   const now = tokenSet([input.symptom ?? '', ...own.map((a) => a.title)].join(' '));
@@ -280,6 +259,7 @@ export async function buildLocalizationCard(tools: ToolRegistry, ctx: ToolContex
       en: 'Machine-selected and ranked by rules: a hint, not a verdict. Check before acting.',
     },
     fpga,
+    setAside: ranking.setAside,
   };
 }
 

@@ -20,16 +20,17 @@ export function createLocalizeTool(registry: ToolRegistry): ToolDefinition {
   return defineTool({
     name: 'localize',
     description:
-      'Fault-localization card for a system at a moment: changes and change operation events of the system and its neighbours in the 3 trading days before the onset (the first alert of the current episode, or a given time) ranked by suspicion with reasons, health score, alerts from 2 hours before the onset, similar past incidents and recommended runbooks. A hint, not a verdict.',
+      'Fault-localization card for a system at a moment: changes and change operation events of the system and its neighbours in the 3 trading days before the onset (the first alert of the current episode, or a given time) ranked by suspicion with reasons (those that cannot be the cause set aside with the reason), health score, alerts from 2 hours before the onset, similar past incidents and recommended runbooks. A hint, not a verdict.',
     risk: 'read',
     input: localizeInput,
     output: localizationCardSchema,
     async run(input, ctx) {
       const card = await buildLocalizationCard(registry, ctx, { system: input.system, ...(input.at ? { at: new Date(input.at) } : {}), ...(input.onset ? { onset: new Date(input.onset) } : {}), ...(input.symptom ? { symptom: input.symptom } : {}) });
-      const top = card.changes[0] ?? card.changeEvents[0];
+      // The ranking is both lists merged by score: a ticketless event can top it.
+      const top = [...card.changes, ...card.changeEvents].sort((a, b) => b.score - a.score)[0];
       return {
         data: card,
-        summary: `${card.system.name}: health ${card.health}, ${card.alerts.last2h} alert(s) since ${card.alerts.from}, ${card.changes.length} change(s)${top ? `; most suspicious ${top.id}` : ''}.`,
+        summary: `${card.system.name}: health ${card.health}, ${card.alerts.last2h} alert(s) since ${card.alerts.from}, ${card.changes.length} change(s)${card.setAside.length ? ` (${card.setAside.length} set aside)` : ''}${top ? `; most suspicious ${top.id}` : ''}.`,
       };
     },
   });
