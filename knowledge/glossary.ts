@@ -158,6 +158,7 @@ const PAIRS: Array<[string[], string[]]> = [
   [['新老', '新旧'], ['old', 'new']],
   [['没有', '未'], ['without', 'missing']],
   [['很快', '顺手'], ['quick', 'quickly']],
+  [['处理中'], ['processing', 'in-progress']],
 ];
 
 const index = new Map<string, Set<string>>();
