@@ -144,7 +144,7 @@ const PAIRS: Array<[string[], string[]]> = [
   [['指挥官', '指挥', '拍板'], ['commander', 'decides', 'decide']],
   [['值班经理'], ['duty', 'manager']],
   [['口径', '客服口径'], ['script', 'messaging', 'wording']],
-  [['通知', '通报', '上报'], ['notify', 'notified', 'inform', 'informs', 'page']],
+  [['通知', '通报', '上报'], ['notify', 'inform', 'page']],
   [['升级'], ['escalate', 'escalation']],
   [['推迟'], ['postpone', 'delay']],
   [['外部机构'], ['external', 'parties']],
@@ -159,6 +159,12 @@ const PAIRS: Array<[string[], string[]]> = [
   [['没有', '未'], ['without', 'missing']],
   [['很快', '顺手'], ['quick', 'quickly']],
   [['处理中'], ['processing', 'in-progress']],
+  [['中间层', '中间件'], ['middle-tier', 'middleware']],
+  [['组播口', '输出口'], ['multicast', 'port']],
+  [['收不到', '没数据'], ['nothing', 'silent']],
+  [['一半'], ['half']],
+  [['小时', '半小时'], ['hour', 'hours']],
+  [['分钟'], ['minutes', 'minute']],
 ];
 
 const index = new Map<string, Set<string>>();
@@ -176,8 +182,17 @@ for (const [zh, en] of PAIRS) {
  */
 function entryOf(token: string): Set<string> | undefined {
   const direct = index.get(token);
-  if (direct || !/^[a-z]{4,}s$/.test(token)) return direct;
-  return index.get(token.slice(0, -1)) ?? (token.endsWith('ies') ? index.get(`${token.slice(0, -3)}y`) : undefined) ?? (token.endsWith('es') ? index.get(token.slice(0, -2)) : undefined);
+  if (direct || !/^[a-z]{4,}$/.test(token)) return direct;
+  const tries: string[] = [];
+  if (token.endsWith('s')) tries.push(token.slice(0, -1), ...(token.endsWith('ies') ? [`${token.slice(0, -3)}y`] : []), ...(token.endsWith('es') ? [token.slice(0, -2)] : []));
+  // Past tenses and participles: restarted → restart, notified → notify, rebooted → reboot.
+  if (token.endsWith('ed')) tries.push(token.slice(0, -2), token.slice(0, -1), ...(token.endsWith('ied') ? [`${token.slice(0, -3)}y`] : []));
+  if (token.endsWith('ing')) tries.push(token.slice(0, -3), `${token.slice(0, -3)}e`);
+  for (const t of tries) {
+    const e = index.get(t);
+    if (e) return e;
+  }
+  return undefined;
 }
 
 /** Translations of one token (lower-cased), excluding itself. */
