@@ -17,11 +17,12 @@ const MIN_RECALL_AT_3 = 1.0;
 /** Measured 1.000 (60 queries); the floor leaves room for one or two new confusions, no more. */
 const MIN_RECALL_AT_1 = 0.95;
 /**
- * Floors per split of the paraphrase set, below what was measured with the offline embedder
- * (dev 1.000 / 1.000, heldout 0.862 / 0.897 at recall@1 / recall@3; before the grown glossary:
- * dev 0.690 / 0.862, heldout 0.655 / 0.759).
+ * Floors per split of the paraphrase set, below what was measured with the offline embedder:
+ * dev 1.000 / 1.000, heldout 0.843 / 0.961 at recall@1 / recall@3 (51 queries: round 1 0.862 / 0.966,
+ * round 2, written after round 1 was measured and never tuned on, 0.818 / 0.955). Before the grown
+ * glossary: dev 0.690 / 0.862, heldout 0.706 / 0.824.
  */
-const PARAPHRASE_FLOORS = { dev: { recallAt1: 0.93, recallAt3: 0.96 }, heldout: { recallAt1: 0.82, recallAt3: 0.86 } } as const;
+const PARAPHRASE_FLOORS = { dev: { recallAt1: 0.93, recallAt3: 0.96 }, heldout: { recallAt1: 0.8, recallAt3: 0.9 } } as const;
 
 for (const driver of drivers) describe.skipIf(!driver.enabled)(`retrieval quality on the shipped runbooks (${driver.name})`, () => {
   let db: Db;
