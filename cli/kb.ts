@@ -94,7 +94,11 @@ export function registerKnowledgeCommands(program: Command, io: CliIo): void {
         const row = (name: string, s: typeof r.hybrid) => `${name.padEnd(22)} ${s.recallAt1.toFixed(3)}     ${s.recallAt3.toFixed(3)}     ${s.mrr.toFixed(3)}\n`;
         io.out(`${r.hybrid.queries} queries, embedder ${r.embedder}\n${''.padEnd(22)} recall@1  recall@3  MRR\n`);
         io.out(row('hybrid (BM25F+vector)', r.hybrid) + row('BM25 baseline', r.bm25));
-        for (const m of r.misses) io.out(`  miss: "${m.query}" expected ${m.expected}, got ${m.got.join(', ') || 'nothing'}\n`);
+        for (const [name, s] of Object.entries(r.splits)) {
+          io.out(`${name} (${s.hybrid.queries} queries)\n`);
+          io.out(row('  hybrid', s.hybrid) + row('  BM25 baseline', s.bm25));
+        }
+        for (const m of r.misses) io.out(`  miss${m.split ? ` (${m.split})` : ''}: "${m.query}" expected ${m.expected}, got ${m.got.join(', ') || 'nothing'}\n`);
       });
     });
 }

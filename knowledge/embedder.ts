@@ -1,7 +1,7 @@
 import { OpenAIEmbeddings } from '@langchain/openai';
 import { WarroomError, errorMessage } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { translations } from './glossary.js';
+import { phraseExpansions, translations } from './glossary.js';
 import { hanBigrams, tokenize } from './tokenize.js';
 
 /** Turns texts into unit vectors. The name and dimension are stored with every vector. */
@@ -39,7 +39,8 @@ export class OfflineEmbedder implements Embedder {
 
   constructor(options: OfflineEmbedderOptions = {}) {
     this.dim = options.dimension ?? 1024;
-    this.name = `offline-hash-v2-${this.dim}`;
+    // v3: the grown glossary (translations weigh 0.7) and colloquial phrase features.
+    this.name = `offline-hash-v3-${this.dim}`;
   }
 
   async dimension(): Promise<number> {
@@ -52,10 +53,12 @@ export class OfflineEmbedder implements Embedder {
     for (const t of tokenize(text)) {
       add(`w:${t}`, 1);
       // Glossary translations put Chinese and English wording of the same thing near each other.
-      for (const tr of translations(t)) add(`w:${tr}`, 0.4);
+      for (const tr of translations(t)) add(`w:${tr}`, 0.7);
       if (/^[a-z][a-z]{3,}$/.test(t)) for (let i = 0; i + 3 <= t.length; i++) add(`t:${t.slice(i, i + 3)}`, 0.25);
     }
     for (const b of hanBigrams(text)) add(`b:${b}`, 0.5);
+    // Colloquial phrases ("转不过来钱", "went silent") also stand for the technical words they mean.
+    for (const p of phraseExpansions(text)) for (const t of tokenize(p)) add(`w:${t}`, 0.4);
     const v = new Array<number>(this.dim).fill(0);
     for (const [feature, w] of weights) {
       const h = fnv1a(feature);

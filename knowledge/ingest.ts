@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Db, Queryable } from '../db/db.js';
 import { toVectorLiteral } from '../db/db.js';
 import type { Embedder } from './embedder.js';
-import { chunkTerms, embeddingText } from './index-text.js';
+import { chunkTerms, embeddingText, INDEX_VERSION } from './index-text.js';
 import { hashContent, parseRunbook, type ParsedRunbook } from './runbook.js';
 
 export interface IngestProblem {
@@ -169,6 +169,8 @@ export async function ingestRunbooks(db: Db, dir: string, embedder: Embedder, op
   const known = new Map((await db.query<{ id: string; source: string; content_hash: string }>('SELECT id, source, content_hash FROM runbooks')).map((r) => [r.source, r]));
   const seenIds = new Map<string, string>();
   const seenSources = new Set<string>();
+  // Runbooks indexed under other weights (an older INDEX_VERSION) are re-indexed even if unchanged.
+  const reindex = known.size > 0 && (await getMeta(db, 'index_version')) !== INDEX_VERSION;
   let changed = false;
 
   for (const [i, file] of files.entries()) {
@@ -178,7 +180,7 @@ export async function ingestRunbooks(db: Db, dir: string, embedder: Embedder, op
     try {
       const raw = readFileSync(file, 'utf8');
       const prior = known.get(source);
-      if (prior && prior.content_hash === hashContent(raw)) {
+      if (prior && !reindex && prior.content_hash === hashContent(raw)) {
         report.skipped++;
         seenIds.set(prior.id, source);
         continue;
@@ -211,6 +213,7 @@ export async function ingestRunbooks(db: Db, dir: string, embedder: Embedder, op
   if (changed || report.reembedded) {
     await refreshStats(db);
     await setMeta(db, 'embedder', embedder.name);
+    await setMeta(db, 'index_version', INDEX_VERSION);
     const dim = await embedder.dimension();
     await setMeta(db, 'dimension', String(dim));
     await ensureVectorIndex(db, dim);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/db.js';
 import { OfflineEmbedder } from '../../knowledge/embedder.js';
+import { INDEX_VERSION } from '../../knowledge/index-text.js';
 import { ingestRunbooks } from '../../knowledge/ingest.js';
 import { searchRunbooks } from '../../knowledge/search.js';
 import { drivers } from '../helpers/db.js';
@@ -60,6 +61,14 @@ for (const driver of drivers) describe.skipIf(!driver.enabled)(`knowledge ingest
     expect(hit).toMatchObject({ runbookId: 'rb-repl', section: '现象', source: 'redis/repl.md' });
     const [en] = await searchRunbooks(db, 'time offset too large on the host', embedder);
     expect(en).toMatchObject({ runbookId: 'rb-clock', source: 'clock.md' });
+  });
+
+  it('re-indexes unchanged runbooks once when the index weights changed (an older index version)', async () => {
+    await db.query("UPDATE kb_meta SET value = 'old' WHERE key = 'index_version'");
+    const r = await ingestRunbooks(db, dir, embedder);
+    expect(r).toMatchObject({ runbooks: 3, skipped: 0 });
+    expect(await db.query("SELECT value FROM kb_meta WHERE key = 'index_version'")).toEqual([{ value: INDEX_VERSION }]);
+    expect(await ingestRunbooks(db, dir, embedder)).toMatchObject({ runbooks: 0, skipped: 3 });
   });
 
   it('removes runbooks whose file is gone only with --prune', async () => {
