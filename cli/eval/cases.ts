@@ -1,8 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WarroomError } from '../../core/errors.js';
+import { readCaseItems } from './case-files.js';
 
 /**
  * Evaluation cases: one question, the context it is asked in, the data it runs on and what the
@@ -111,66 +109,32 @@ export const evalCaseSchema = z
 
 export type EvalCase = z.output<typeof evalCaseSchema> & { split: 'dev' | 'heldout'; file: string };
 
-function caseFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) return caseFiles(p);
-      return /\.(ya?ml|json)$/i.test(name) ? [p] : [];
-    });
-}
-
-/** The split of a file: the nearest `dev` or `heldout` folder on its path. */
-function splitOf(root: string, file: string): 'dev' | 'heldout' | undefined {
-  const parts = relative(root, file).split(sep).reverse();
-  const hit = parts.find((p) => p === 'dev' || p === 'heldout');
-  if (hit) return hit as 'dev' | 'heldout';
-  const rootName = basename(root);
-  return rootName === 'dev' || rootName === 'heldout' ? rootName : undefined;
-}
-
 /** Every case under `dir`, validated; throws naming each bad file and field. */
 export function loadEvalCases(dir: string): EvalCase[] {
-  let files: string[];
-  try {
-    files = statSync(dir).isDirectory() ? caseFiles(dir) : [dir];
-  } catch {
-    throw new WarroomError('eval_cases_missing', `No evaluation cases at ${dir}.`, { hint: 'Give the folder that holds dev/ and heldout/ (e.g. test/agents/eval/cases).' });
-  }
-  const problems: string[] = [];
+  const read = readCaseItems(dir, ['dev', 'heldout'] as const, () =>
+    new WarroomError('eval_cases_missing', `No evaluation cases at ${dir}.`, { hint: 'Give the folder that holds dev/ and heldout/ (e.g. test/agents/eval/cases).' }),
+  );
+  const problems = read.problems;
   const cases: EvalCase[] = [];
   const seen = new Map<string, string>();
-  for (const file of files) {
-    const where = relative(process.cwd(), file) || file;
-    let doc: unknown;
-    try {
-      const raw = readFileSync(file, 'utf8');
-      doc = /\.json$/i.test(file) ? JSON.parse(raw) : parseYaml(raw);
-    } catch (err) {
-      problems.push(`${where}: ${(err as Error).message}`);
+  for (const { item, where, label, split: folderSplit } of read.items) {
+    const parsed = evalCaseSchema.safeParse(item);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`${label} ${issue.path.join('.') || '(case)'}: ${issue.message}`);
       continue;
     }
-    const items = Array.isArray(doc) ? doc : [doc];
-    items.forEach((item, i) => {
-      const parsed = evalCaseSchema.safeParse(item);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) problems.push(`${where}${items.length > 1 ? `[${i}]` : ''} ${issue.path.join('.') || '(case)'}: ${issue.message}`);
-        return;
-      }
-      const split = parsed.data.split ?? splitOf(dir, file);
-      if (!split) {
-        problems.push(`${where}: no split (put the file under dev/ or heldout/, or set split:)`);
-        return;
-      }
-      const clash = seen.get(parsed.data.id);
-      if (clash) problems.push(`${where}: id "${parsed.data.id}" is already used in ${clash}`);
-      seen.set(parsed.data.id, where);
-      if (parsed.data.context.room === 'incident' && !parsed.data.context.setup.some((s) => /declare|申报|宣告|报障/i.test(s.text))) {
-        problems.push(`${where}: case "${parsed.data.id}" is asked in an incident room, but no setup line declares one`);
-      }
-      cases.push({ ...parsed.data, split, file: where });
-    });
+    const split = parsed.data.split ?? folderSplit;
+    if (!split) {
+      problems.push(`${where}: no split (put the file under dev/ or heldout/, or set split:)`);
+      continue;
+    }
+    const clash = seen.get(parsed.data.id);
+    if (clash) problems.push(`${where}: id "${parsed.data.id}" is already used in ${clash}`);
+    seen.set(parsed.data.id, where);
+    if (parsed.data.context.room === 'incident' && !parsed.data.context.setup.some((s) => /declare|申报|宣告|报障/i.test(s.text))) {
+      problems.push(`${where}: case "${parsed.data.id}" is asked in an incident room, but no setup line declares one`);
+    }
+    cases.push({ ...parsed.data, split, file: where });
   }
   if (problems.length) {
     throw new WarroomError('eval_cases_invalid', `${problems.length} problem(s) in the evaluation cases:\n${problems.map((p) => `  ${p}`).join('\n')}`, {

@@ -1,8 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { WarroomError } from '../../core/errors.js';
+import { readCaseItems } from './case-files.js';
 import { validateDocument } from '../../db/import.js';
 import type { ImportDocument } from '../../db/records.js';
 
@@ -66,79 +64,45 @@ export const localizeScenarioSchema = z
 
 export type LocalizeScenario = Omit<z.output<typeof localizeScenarioSchema>, 'data' | 'split'> & { split: Split; file: string; data: ImportDocument };
 
-function scenarioFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) return scenarioFiles(p);
-      return /\.(ya?ml|json)$/i.test(name) ? [p] : [];
-    });
-}
-
-function splitOf(root: string, file: string): Split | undefined {
-  const parts = relative(root, file).split(sep).reverse();
-  const hit = parts.find((p): p is Split => (SPLITS as readonly string[]).includes(p));
-  if (hit) return hit;
-  const rootName = basename(root);
-  return (SPLITS as readonly string[]).includes(rootName) ? (rootName as Split) : undefined;
-}
-
 /** Every scenario under `dir`, validated (its data too); throws naming each bad file and field. */
 export function loadLocalizeScenarios(dir: string): LocalizeScenario[] {
-  let files: string[];
-  try {
-    files = statSync(dir).isDirectory() ? scenarioFiles(dir) : [dir];
-  } catch {
-    throw new WarroomError('scenarios_missing', `No localization scenarios at ${dir}.`, { hint: 'Give the folder that holds tune/ and heldout/ (e.g. test/change-intel/localize-scenarios).' });
-  }
-  const problems: string[] = [];
+  const read = readCaseItems(dir, SPLITS, () =>
+    new WarroomError('scenarios_missing', `No localization scenarios at ${dir}.`, { hint: 'Give the folder that holds tune/ and heldout/ (e.g. test/change-intel/localize-scenarios).' }),
+  );
+  const problems = read.problems;
   const out: LocalizeScenario[] = [];
   const seen = new Map<string, string>();
-  for (const file of files) {
-    const where = relative(process.cwd(), file) || file;
-    let doc: unknown;
-    try {
-      const raw = readFileSync(file, 'utf8');
-      doc = /\.json$/i.test(file) ? JSON.parse(raw) : parseYaml(raw);
-    } catch (err) {
-      problems.push(`${where}: ${(err as Error).message}`);
+  for (const { item, where, label, split: folderSplit } of read.items) {
+    const parsed = localizeScenarioSchema.safeParse(item);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`${label} ${issue.path.join('.') || '(scenario)'}: ${issue.message}`);
       continue;
     }
-    const items = Array.isArray(doc) ? doc : [doc];
-    items.forEach((item, i) => {
-      const label = `${where}${items.length > 1 ? `[${i}]` : ''}`;
-      const parsed = localizeScenarioSchema.safeParse(item);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) problems.push(`${label} ${issue.path.join('.') || '(scenario)'}: ${issue.message}`);
-        return;
-      }
-      const s = parsed.data;
-      const split = s.split ?? splitOf(dir, file);
-      if (!split) {
-        problems.push(`${label}: no split (put the file under tune/ or heldout/, or set split:)`);
-        return;
-      }
-      let data: ImportDocument;
-      try {
-        data = validateDocument(s.data, `${label} data`);
-      } catch (err) {
-        problems.push((err as Error).message);
-        return;
-      }
-      const clash = seen.get(s.id);
-      if (clash) problems.push(`${label}: id "${s.id}" is already used in ${clash}`);
-      seen.set(s.id, label);
-      const ids = new Set([...(data.changes ?? []).map((c) => c.id), ...(data.changeEvents ?? []).map((e) => e.id)]);
-      for (const c of [s.culprit, ...s.culpritAlso]) if (!ids.has(c)) problems.push(`${label}: culprit "${c}" is neither a change nor an event of the scenario's data`);
-      for (const d of s.decoys) {
-        if (!ids.has(d.id)) problems.push(`${label}: decoy "${d.id}" (${d.kind}) is neither a change nor an event of the scenario's data`);
-        if (d.id === s.culprit || s.culpritAlso.includes(d.id)) problems.push(`${label}: decoy "${d.id}" is the culprit`);
-      }
-      if (s.onset && Date.parse(s.onset) > Date.parse(s.at)) problems.push(`${label}: onset is after at`);
-      const { data: _raw, split: _split, ...rest } = s;
-      out.push({ ...rest, split, file: where, data });
-    });
+    const s = parsed.data;
+    const split = s.split ?? folderSplit;
+    if (!split) {
+      problems.push(`${label}: no split (put the file under tune/ or heldout/, or set split:)`);
+      continue;
+    }
+    let data: ImportDocument;
+    try {
+      data = validateDocument(s.data, `${label} data`);
+    } catch (err) {
+      problems.push((err as Error).message);
+      continue;
+    }
+    const clash = seen.get(s.id);
+    if (clash) problems.push(`${label}: id "${s.id}" is already used in ${clash}`);
+    seen.set(s.id, label);
+    const ids = new Set([...(data.changes ?? []).map((c) => c.id), ...(data.changeEvents ?? []).map((e) => e.id)]);
+    for (const c of [s.culprit, ...s.culpritAlso]) if (!ids.has(c)) problems.push(`${label}: culprit "${c}" is neither a change nor an event of the scenario's data`);
+    for (const d of s.decoys) {
+      if (!ids.has(d.id)) problems.push(`${label}: decoy "${d.id}" (${d.kind}) is neither a change nor an event of the scenario's data`);
+      if (d.id === s.culprit || s.culpritAlso.includes(d.id)) problems.push(`${label}: decoy "${d.id}" is the culprit`);
+    }
+    if (s.onset && Date.parse(s.onset) > Date.parse(s.at)) problems.push(`${label}: onset is after at`);
+    const { data: _raw, split: _split, ...rest } = s;
+    out.push({ ...rest, split, file: where, data });
   }
   if (problems.length) {
     throw new WarroomError('scenarios_invalid', `${problems.length} problem(s) in the localization scenarios:\n${problems.map((p) => `  ${p}`).join('\n')}`, {

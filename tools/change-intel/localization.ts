@@ -4,7 +4,7 @@ import { listSystems, neighboursOf, resolveSystem } from '../oncall/systems.js';
 import { tokenize } from '../../knowledge/tokenize.js';
 import { searchRunbooks } from '../../knowledge/search.js';
 import { changeLookupTool } from './change-lookup.js';
-import { rankSuspects, type SuspectEvent } from './suspects.js';
+import { rankSuspects, Reasons, type SuspectEvent } from './suspects.js';
 import { fpgaStatusToolRef, type FpgaStatus } from '../fpga/fpga-status.js';
 import type { SystemRow } from '../oncall/systems.js';
 import type { ToolContext } from '../tool.js';
@@ -70,15 +70,6 @@ function jaccard(a: Set<string>, b: Set<string>): number {
 
 const tokenSet = (text: string) => new Set(tokenize(text));
 
-/** Reasons in both languages: the card is read in Chinese and English rooms alike. */
-class Reasons {
-  readonly en: string[] = [];
-  readonly zh: string[] = [];
-  add(en: string, zh: string): void {
-    this.en.push(en);
-    this.zh.push(zh);
-  }
-}
 
 export interface LocalizeInput {
   system: string;

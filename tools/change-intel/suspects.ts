@@ -164,7 +164,7 @@ export interface SuspectRanking {
 }
 
 /** Reasons in both languages: the card is read in Chinese and English rooms alike. */
-class Reasons {
+export class Reasons {
   readonly en: string[] = [];
   readonly zh: string[] = [];
   add(en: string, zh: string): void {
