@@ -1,7 +1,7 @@
 import { OpenAIEmbeddings } from '@langchain/openai';
 import { WarroomError, errorMessage } from '../core/errors.js';
 import { redactText } from '../core/redact.js';
-import { phraseExpansions, translations } from './glossary.js';
+import { GLOSSARY_FINGERPRINT, phraseExpansions, translations } from './glossary.js';
 import { hanBigrams, tokenize } from './tokenize.js';
 
 /** Turns texts into unit vectors. The name and dimension are stored with every vector. */
@@ -39,8 +39,9 @@ export class OfflineEmbedder implements Embedder {
 
   constructor(options: OfflineEmbedderOptions = {}) {
     this.dim = options.dimension ?? 1024;
-    // v3: the grown glossary (translations weigh 0.7) and colloquial phrase features.
-    this.name = `offline-hash-v3-${this.dim}`;
+    // v3: the grown glossary (translations weigh 0.7) and colloquial phrase features; the glossary's
+    // fingerprint follows, so growing the glossary re-embeds at the next ingest.
+    this.name = `offline-hash-v3-${this.dim}-g${GLOSSARY_FINGERPRINT}`;
   }
 
   async dimension(): Promise<number> {

@@ -43,7 +43,7 @@ const PAIRS: Array<[string[], string[]]> = [
   [['组播', '多播'], ['multicast']],
   [['校验'], ['checksum', 'crc']],
   [['通道'], ['channel']],
-  [['注册中心'], ['registry', 'zookeeper', 'nacos']],
+  [['注册中心'], ['registry', 'zookeeper', 'zk', 'nacos']],
   [['限流'], ['rate', 'limit', 'throttle']],
   [['熔断'], ['circuit', 'breaker']],
   [['降级'], ['degrade', 'degradation', 'fallback']],
@@ -225,6 +225,19 @@ const PHRASES: Array<[RegExp, string[]]> = [
   [/\bkicked (out|back)\b/i, ['踢', '踢出', 'login']],
   [/\bwent (silent|quiet|dark)\b|\bno data\b/i, ['没数据', '中断', 'silent']],
 ];
+
+/**
+ * A short fingerprint of the glossary's content. What an embedder derives from it (translations in
+ * document vectors) changes whenever the glossary does, so the offline embedder's name carries it:
+ * a store embedded with another glossary is re-embedded at the next ingest instead of being
+ * compared with vectors made by different rules.
+ */
+export const GLOSSARY_FINGERPRINT: string = (() => {
+  const text = JSON.stringify([PAIRS, PHRASES.map(([re, t]) => [re.source, re.flags, t])]);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(36).slice(0, 6);
+})();
 
 /** Technical terms (both languages) that the colloquial phrases in `text` stand for. */
 export function phraseExpansions(text: string): string[] {

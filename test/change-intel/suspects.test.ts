@@ -154,6 +154,23 @@ describe('dependency direction: failure flows from what a system depends on', ()
     expect(down.reasonsZh.join('；')).toContain('dep-down 是 dep-core 的下游');
     expect(up.score - down.score).toBeGreaterThan(0.1);
   });
+
+  it('weighs an upstream system that alerts too as much as the system itself', async () => {
+    await importJson(db, {
+      systems: [
+        { id: 'imp-core', name: '调用方', dependsOn: ['imp-up', 'imp-quiet'] },
+        { id: 'imp-up', name: '被调方' },
+        { id: 'imp-quiet', name: '安静上游' },
+      ],
+      changes: [fridayChange('A-QUIET', 'imp-quiet'), fridayChange('B-LOUD', 'imp-up')],
+      changeEvents: [fridayEvent('EV-I1', 'imp-quiet', 'A-QUIET'), fridayEvent('EV-I2', 'imp-up', 'B-LOUD')],
+      alerts: [mondayAlert('AL-IMP1', 'imp-core'), { ...mondayAlert('AL-IMP2', 'imp-up', '内部调用拒绝次数升高'), startsAt: '2026-11-23T09:30:00+08:00' }],
+    });
+    const card = await localize('imp-core');
+    expect(ranked(card)).toEqual(['B-LOUD', 'A-QUIET']);
+    expect(card.changes[0]!.reasons).toContain('upstream: imp-core depends on imp-up, which the alerts implicate');
+    expect(card.changes[1]!.reasons).toContain('upstream: imp-core depends on imp-quiet');
+  });
 });
 
 describe('relevance to the symptom: what the change touched against what the alerts name', () => {
@@ -235,6 +252,60 @@ describe('relevance to the symptom: what the change touched against what the ale
     const card = await localize('bas-sys');
     expect(ranked(card)).toEqual(['EV-B-EDIT']);
     expect(aside(card, 'EV-A-LOOK')).toMatchObject({ kind: 'event', reason: 'read-only action (query): changed nothing' });
+  });
+
+  it('takes a verification step or a clause that says "unchanged" for what it is: not what the change touched', async () => {
+    await importJson(db, {
+      systems: [{ id: 'neg-sys', name: '否定例系统' }],
+      changes: [
+        // The decoy's deploy detail and its verify step both name Redis, to say it was NOT touched.
+        fridayChange('A-ENGINE', 'neg-sys', { title: '风控引擎版本升级', objects: ['app:neg-engine'], risk: 'high' }),
+        fridayChange('B-AOF', 'neg-sys', { title: '缓存持久化策略调整', objects: ['file:/etc/redis/redis.conf'], risk: 'low' }),
+      ],
+      changeEvents: [
+        fridayEvent('EV-N1', 'neg-sys', 'A-ENGINE', { action: 'deploy', object: 'app:neg-engine', detail: '仅升级引擎，Redis 客户端与连接配置未变更' }),
+        fridayEvent('EV-N2', 'neg-sys', 'A-ENGINE', { action: 'verify', object: 'app:neg-engine', detail: '仿真通过，Redis 访问 p99 3ms', at: '2026-11-20T17:00:00+08:00' }),
+        fridayEvent('EV-N3', 'neg-sys', 'B-AOF', { object: 'file:/etc/redis/redis.conf', detail: 'appendfsync everysec → always', at: '2026-11-20T16:30:00+08:00' }),
+      ],
+      alerts: [mondayAlert('AL-NEG', 'neg-sys', 'Redis 命令延迟 p99 > 50ms')],
+    });
+    const card = await localize('neg-sys');
+    expect(ranked(card)).toEqual(['B-AOF', 'A-ENGINE']);
+    expect(card.changes.find((c) => c.id === 'A-ENGINE')!.reasons).toContain('nothing in common with the alerts');
+  });
+
+  it('counts a table the alert text names as the object itself, not a word; the pieces of a named route count once', async () => {
+    await importJson(db, {
+      systems: [{ id: 'ent-sys', name: '实体例系统' }],
+      changes: [
+        fridayChange('A-DESC', 'ent-sys', { title: '委托拒单原因码描述更新', objects: ['table:ent_errcode_desc'] }),
+        fridayChange('B-CAL', 'ent-sys', { title: '年度参数导入', objects: ['table:ent_trade_calendar'] }),
+      ],
+      changeEvents: [fridayEvent('EV-E1', 'ent-sys', 'A-DESC', { object: 'table:ent_errcode_desc' }), fridayEvent('EV-E2', 'ent-sys', 'B-CAL', { object: 'table:ent_trade_calendar' })],
+      alerts: [mondayAlert('AL-ENT', 'ent-sys', '委托拒单率 100%', { error: 'tradedate check failed: ent_trade_calendar trade_flag=0' })],
+    });
+    const card = await localize('ent-sys');
+    expect(ranked(card)).toEqual(['B-CAL', 'A-DESC']);
+    expect(card.changes[0]!.reasons.join('; ')).toMatch(/touched error ent_trade_calendar named in the alerts/);
+  });
+
+  it('discounts a change that only touched logging when the symptom is not about logs, but not when it is', async () => {
+    const data = (sys: string, title: string) => ({
+      systems: [{ id: sys, name: `${sys} 系统` }],
+      changes: [
+        fridayChange(`A-LOG-${sys}`, sys, { title: '订单路由访问日志采样率调整', objects: ['route:/app/order', 'config:access-log-sampling'] }),
+        fridayChange(`B-WAF-${sys}`, sys, { title: '防护规则集升级', objects: ['plugin:waf-rules'] }),
+      ],
+      changeEvents: [fridayEvent(`EV-L1-${sys}`, sys, `A-LOG-${sys}`, { object: 'config:access-log-sampling' }), fridayEvent(`EV-L2-${sys}`, sys, `B-WAF-${sys}`, { object: 'plugin:waf-rules' })],
+      alerts: [mondayAlert(`AL-${sys}`, sys, title, { route: '/app/order', plugin: 'waf-rules' })],
+    });
+    await importJson(db, data('log-sys', '403 ratio > 8% on /app/order'));
+    const card = await localize('log-sys');
+    expect(ranked(card)).toEqual(['B-WAF-log-sys', 'A-LOG-log-sys']);
+    expect(card.changes[1]!.reasons.join('; ')).toContain('logging only');
+    await importJson(db, data('logd-sys', '日志盘写满 /app/order 响应变慢'));
+    const disk = await localize('logd-sys');
+    expect(disk.changes.find((c) => c.id === 'A-LOG-logd-sys')!.reasons.join('; ')).not.toContain('logging only');
   });
 
   it('reads the symptom the declarer gives when there are no alerts', async () => {

@@ -27,6 +27,8 @@ export const WEIGHTS = {
   self: 0.25,
   /** Where: on a system the failing one depends on (upstream): failure flows from it to the system. */
   upstream: 0.18,
+  /** Where: on an upstream system that the alerts implicate (it alerts too, or an alert names it as the upstream): as good as the system itself. */
+  upstreamAlerting: 0.25,
   /** Where: on a consumer of the failing system (downstream): failure rarely flows back up. */
   downstream: 0.02,
   /** Where: any other system (not a direct neighbour). */
@@ -36,17 +38,24 @@ export const WEIGHTS = {
    * name. The strongest single signal: a log-level change does not explain TLS handshake failures.
    */
   relevance: 0.35,
-  /** r: a host, path, channel, route… that an alert label names and the change touched; more of them add a little. */
-  relevanceEntity: 0.4,
-  relevanceEntityMore: 0.1,
-  relevanceEntityMax: 0.6,
-  /** r: per distinct word (component, parameter, object) shared with the alerts or symptom, synonyms in either language included. */
+  /**
+   * r combines independent pieces of evidence, each worth a share s: r = 1 − Π(1 − s), so each
+   * one adds to r, but less as r nears 1 (nothing is more than certain).
+   * s of a host, path, channel, route, table or identifier that the alerts name and the change touched.
+   */
+  relevanceEntity: 0.6,
+  /** s per distinct word (component, parameter, object) shared with the alerts or symptom, synonyms in either language included. */
   relevanceTerm: 0.3,
-  relevanceTermMax: 0.9,
   /** r: a word found only in the ticket's title, not in its objects, description or events, counts this share. */
   relevanceTitleOnly: 0.5,
   /** r is multiplied by this for a change that only touched monitoring (alert rules, thresholds, dashboards): it alters what is seen, not what runs. */
   monitoringOnly: 0.3,
+  /**
+   * r is multiplied by this for a change that only touched logging (log level, access-log sampling,
+   * log format), unless the symptom is about logs, disks or IO (DEBUG logging can fill a disk):
+   * a log-level change does not explain TLS handshake failures or 403s.
+   */
+  loggingOnly: 0.5,
   /** Risk as rated on the ticket (high 1, medium 0.6, low 0.3, unrated 0.5); kept small: risky is not guilty. */
   risk: 0.1,
   /** Per attention flag (key-param-change, no-reviewer, …), at most `flagMax` of them. */
@@ -224,6 +233,11 @@ const isRollback = (e: { action: string; detail?: string | null }) => ROLLBACK_A
 const MONITORING_OBJECT = /^(alert|alert-?rule|alarm|rule|dashboard|grafana|prometheus|alertmanager|monitor|monitoring|zabbix|probe)[:/]|prometheus|grafana|alertmanager|zabbix|alert[-_]?rule|监控|告警规则/i;
 const MONITORING_TITLE = /(监控|告警)(阈值|规则|配置|面板|项|策略)|告警阈值|仪表盘|dashboard|alert(ing)? (rule|threshold)|monitoring (rule|threshold|config)/i;
 const READ_ONLY_ACTION = /^(read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|巡检|查询|查看|检查|登录)([-_ ]|$)/i;
+/** A step of a ticket that looked rather than changed: its detail reports what was seen ("Redis 访问模式未变"), not what was touched. */
+const OBSERVING_ACTION = /^(read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|verify|verification|validate|validation|confirm|test|smoke-?test|precheck|pre-?check|post-?check|snapshot|巡检|查询|查看|检查|登录|验证|确认|核对|测试|拨测)([-_ ]|$)/i;
+const LOGGING_OBJECT = /(^|[/:_.-])(log|logs|logging|log4j2?|logback|log4cpp|access-?log|accesslog|syslog|rsyslog|logrotate)([/:_.-]|$)|日志/i;
+const LOCATION_OBJECT = /^(host|node|server|instance|route|path|url|endpoint|vip|ip|cluster)[:/]/i;
+const LOG_SYMPTOM = new Set(['日志', 'log', 'logs', 'logging', '磁盘', 'disk', 'io', 'iowait', 'iops', 'full', '写满', 'space', 'inode', 'fsync', '刷盘']);
 const NON_PROD_OBJECT = /(^|[^a-z])(test|uat|sit|dev|sim|staging)([^a-z]|$)|_test\b|_uat\b/i;
 const NOT_PROD_TEXT = /不涉及生产|非生产|not production|non-production/i;
 
@@ -257,6 +271,8 @@ const RELEVANCE_STOP = new Set([
   'update', 'config', 'configuration', 'change', 'set', 'new', 'add', 'deploy', 'release', 'version', 'upgrade', 'prod', 'production', 'test', 'file', 'opt',
   'etc', 'conf', 'cfg', 'properties', 'xml', 'yaml', 'yml', 'json', 'ini', 'toml', 'usr', 'var', 'home', 'app', 'ms', 'sec', 'rate', 'ratio', 'count', 'total',
   'time', 'max', 'min', 'size', 'value', 'old', 'service', 'server', 'host', 'param', 'parameter', 'data', 'info', 'status', 'state', 'metric',
+  // Pieces of identifiers (sys_trade_calendar, tbl_order) and statistics (p99 of anything): they name no component.
+  'sys', 'tbl', 'tab', 'desc', 'p50', 'p90', 'p95', 'p99', 'p999', 'avg', 'mean', '检查', 'check',
 ]);
 
 /**
@@ -322,6 +338,11 @@ export interface SymptomProfile {
   fromAlerts: boolean;
 }
 
+/** Identifiers in free text (sys_trade_calendar, /app/trade/order, trd-app-03, jzjy.rpc.transfer): specific enough to be entities. */
+function identifiers(text: string): string[] {
+  return [...text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.]*[-/_][A-Za-z0-9_./-]*[A-Za-z0-9]/g)].map((m) => m[0]).filter((m) => /[a-z]/i.test(m));
+}
+
 export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefined, drop: Set<string>): SymptomProfile {
   const ws = new Set<string>();
   const entities: Entity[] = [];
@@ -334,9 +355,11 @@ export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefin
   };
   for (const a of alerts) {
     for (const w of words(a.title, drop)) ws.add(w);
+    for (const id of identifiers(a.title)) addEntity('alert', id);
     for (const [k, v] of Object.entries(a.labels)) {
       if (LABEL_SKIP.has(k) || (typeof v !== 'string' && typeof v !== 'number')) continue;
       addEntity(k, String(v));
+      for (const id of identifiers(String(v))) if (id !== String(v)) addEntity(k, id);
       // An instance label (10.0.0.5:9100, trd-app-01:8080) names a host with a port.
       const host = String(v).match(/^([\w.-]+):\d+$/);
       if (host) addEntity(k, host[1]!);
@@ -348,7 +371,7 @@ export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefin
   }
   if (symptom) {
     for (const w of words(symptom, drop)) ws.add(w);
-    for (const m of symptom.matchAll(/[A-Za-z0-9][A-Za-z0-9_.]*[-/_][A-Za-z0-9_./-]+/g)) if (/[a-z]/i.test(m[0])) addEntity('symptom', m[0]);
+    for (const id of identifiers(symptom)) addEntity('symptom', id);
   }
   return { words: ws, entities, fromAlerts: alerts.length > 0 };
 }
@@ -365,11 +388,24 @@ function stripKind(object: string): string {
   return object.replace(/^[a-z][a-z0-9_-]*:(?!\/\/)/i, '').trim().toLowerCase();
 }
 
+// A clause that says what was NOT touched ("普通委托模块 jzjy-order 未变更", "Redis access pattern unchanged").
+const NEGATED_CLAUSE = /未变|未改|未动|没变|没改|没动|不涉及|未涉及|无变化|无改动|不影响|未受影响|unchanged|not changed|not touched|untouched|no change|not affected|unaffected/i;
+
+/** The clauses of a free text that affirm something: those that deny a change are dropped. */
+function affirmed(text: string | null | undefined): string {
+  if (!text) return '';
+  return text
+    .split(/[，。；;！!？?\n]|,\s|\.\s/)
+    .filter((clause) => !NEGATED_CLAUSE.test(clause))
+    .join(' ');
+}
+
 function touchedByChange(c: SuspectChange, events: SuspectEvent[]): Touched {
-  const parts = [c.title, c.description ?? '', ...c.objects.map(stripKind)];
+  const parts = [c.title, affirmed(c.description), ...c.objects.map(stripKind)];
   const entities = c.objects.map(stripKind);
   for (const e of events) {
-    parts.push(e.action, stripKind(e.object), e.scene ?? '', e.detail ?? '');
+    if (OBSERVING_ACTION.test(e.action)) continue;
+    parts.push(e.action, stripKind(e.object), e.scene ?? '', affirmed(e.detail));
     entities.push(stripKind(e.object));
     if (e.host) entities.push(e.host.toLowerCase());
   }
@@ -377,7 +413,7 @@ function touchedByChange(c: SuspectChange, events: SuspectEvent[]): Touched {
 }
 
 function touchedByEvent(e: SuspectEvent): Touched {
-  return { title: '', text: [e.action, stripKind(e.object), e.scene ?? '', e.detail ?? ''].join(' '), entities: [stripKind(e.object), ...(e.host ? [e.host.toLowerCase()] : [])].filter(Boolean) };
+  return { title: '', text: [e.action, stripKind(e.object), e.scene ?? '', affirmed(e.detail)].join(' '), entities: [stripKind(e.object), ...(e.host ? [e.host.toLowerCase()] : [])].filter(Boolean) };
 }
 
 function escapeRe(s: string): string {
@@ -413,7 +449,8 @@ export interface Relevance {
 
 export function relevanceOf(touched: Touched, profile: SymptomProfile, drop: Set<string>): Relevance {
   const entities = profile.entities.filter((e) => entityMatches(e, touched));
-  const named = new Set(entities.map((e) => e.value));
+  // The pieces of a matched entity (trade, order of /app/trade/order) are that entity, not more evidence.
+  const named = new Set(entities.flatMap((e) => [e.value, ...tokenize(e.value)]));
   const matched = [...new Set(words(touched.text, drop))].filter((w) => !named.has(w) && [...expand(w)].some((x) => profile.words.has(x)));
   // One word per idea: 据库 inside 数据库 goes; maxPoolSize is shown beside its synonym 连接池 and counts once.
   const whole = matched.filter((w) => !matched.some((m) => m !== w && m.includes(w)));
@@ -424,9 +461,12 @@ export function relevanceOf(touched: Touched, profile: SymptomProfile, drop: Set
     if (k) k.also.push(w);
     else kept.push({ word: w, also: [] });
   }
-  const eScore = entities.length ? Math.min(WEIGHTS.relevanceEntityMax, WEIGHTS.relevanceEntity + WEIGHTS.relevanceEntityMore * (entities.length - 1)) : 0;
   const body = new Set(words(touched.title ? touched.text.replace(touched.title, ' ') : touched.text, drop));
-  const wScore = Math.min(WEIGHTS.relevanceTermMax, kept.reduce((sum, k) => sum + WEIGHTS.relevanceTerm * ([k.word, ...k.also].some((w) => body.has(w)) ? 1 : WEIGHTS.relevanceTitleOnly), 0));
+  const shares = [
+    ...entities.map(() => WEIGHTS.relevanceEntity),
+    ...kept.map((k) => WEIGHTS.relevanceTerm * ([k.word, ...k.also].some((w) => body.has(w)) ? 1 : WEIGHTS.relevanceTitleOnly)),
+  ];
+  const r = 1 - shares.reduce((left, share) => left * (1 - share), 1);
   const displayed = new Set<string>();
   const shown = kept.flatMap((k) => {
     const word = shownWord(k.word, touched.text);
@@ -436,7 +476,7 @@ export function relevanceOf(touched: Touched, profile: SymptomProfile, drop: Set
     for (const w of also) displayed.add(w);
     return [also.length ? `${word} (${also.join(', ')})` : word];
   });
-  return { r: Math.min(1, eScore + wScore), entities, words: shown };
+  return { r, entities, words: shown };
 }
 
 function relevanceReason(rel: Relevance, profile: SymptomProfile, reasons: Reasons): void {
@@ -511,10 +551,18 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
     return WEIGHTS.recency / (1 + d);
   };
 
+  // Upstream systems the alerts implicate: they alert themselves, or an alert's label names them.
+  const implicated = new Set(
+    input.upstream.filter((u) => input.alerts.some((a) => a.system === u || Object.entries(a.labels).some(([k, v]) => !LABEL_SKIP.has(k) && typeof v === 'string' && v.toLowerCase() === u.toLowerCase()))),
+  );
   const scoreWhere = (system: string, reasons: Reasons): number => {
     if (system === input.system.id) {
       reasons.add('on the system itself', '本系统');
       return WEIGHTS.self;
+    }
+    if (implicated.has(system)) {
+      reasons.add(`upstream: ${input.system.id} depends on ${system}, which the alerts implicate`, `上游：${input.system.id} 依赖 ${system}，告警指向它`);
+      return WEIGHTS.upstreamAlerting;
     }
     if (input.upstream.includes(system)) {
       reasons.add(`upstream: ${input.system.id} depends on ${system}`, `上游：${input.system.id} 依赖 ${system}`);
@@ -595,9 +643,14 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
     const objects = [...c.objects, ...prodBefore.map((e) => e.object)];
     const monitoringOnly = objects.length ? objects.every((o) => MONITORING_OBJECT.test(o)) : MONITORING_TITLE.test(c.title);
     if (monitoringOnly) rel.r *= WEIGHTS.monitoringOnly;
+    // Hosts and routes say where; what was changed there is in the other objects (or the title).
+    const what = objects.filter((o) => !LOCATION_OBJECT.test(o));
+    const loggingOnly = !monitoringOnly && (what.length ? what.every((o) => LOGGING_OBJECT.test(o)) : LOGGING_OBJECT.test(c.title)) && ![...profile.words].some((w) => LOG_SYMPTOM.has(w));
+    if (loggingOnly) rel.r *= WEIGHTS.loggingOnly;
     score += WEIGHTS.relevance * rel.r;
     relevanceReason(rel, profile, reasons);
     if (monitoringOnly) reasons.add('monitoring only (alert rules, thresholds, dashboards): alters what is seen, not what runs', '仅涉及监控/告警配置：改变的是看到的，不是运行的');
+    if (loggingOnly) reasons.add('logging only (log level, access log): changes what is written down, and the symptom is not about logs or disks', '仅涉及日志配置：改变的是记录什么，而故障与日志、磁盘无关');
     if (kind === 'failed') {
       score += WEIGHTS.failed;
       reasons.add(`failed${prodBefore.length ? `: ${prodBefore.length} operation(s) ran in production, state may be left behind` : ''}`, `变更失败${prodBefore.length ? `：已在生产执行 ${prodBefore.length} 步，可能留下中间状态` : ''}`);
