@@ -210,7 +210,8 @@ export function registerChangeIntelCommands(program: Command, io: CliIo): void {
               if (first) throw new WarroomError('snapshot_duplicate', `warroom fleet: host ${host} is in ${first} and in ${block.where}.`, { hint: 'A fleet holds one snapshot per host: leave one of them out.' });
               seen.set(host, block.where);
               // Factors already in the line layout are copied byte for byte; others are written canonically.
-              const factors = [...block.factorIds].map((id): [string, string] => [id, block.raw(id)?.toString('utf8') ?? formatFactorItems(block.items(id))]);
+              const copy = file.kind === 'lines';
+              const factors = [...block.factorIds].map((id): [string, string] => [id, (copy ? block.raw(id)?.toString('utf8') : undefined) ?? formatFactorItems(block.items(id))]);
               await writer.writeFormatted(formatSnapshotLines(block.header, factors));
             }
           } finally {

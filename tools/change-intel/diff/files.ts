@@ -21,8 +21,6 @@ export interface DiffFilesOptions {
   workers?: number;
   /** Fewer host pairs than this are diffed in this thread: starting workers would cost more. */
   minHostsPerWorker?: number;
-  /** Files up to this size are parsed whole (tests lower it). */
-  inMemoryLimit?: number;
 }
 
 export interface DiffFilesResult {
@@ -90,11 +88,10 @@ export async function diffSnapshotFiles(beforePath: string, afterPath: string, o
   const by = options.by ?? 'host';
   const tally = new DiffTally();
   const unmatched = { before: [] as string[], after: [] as string[] };
-  const open = { inMemoryLimit: options.inMemoryLimit };
-  const before = openSnapshotFile(beforePath, open);
+  const before = openSnapshotFile(beforePath);
   let after: SnapshotFile | undefined;
   try {
-    after = openSnapshotFile(afterPath, open);
+    after = openSnapshotFile(afterPath);
     if (!before.fleet && !after.fleet) {
       const b = before.blocks().next().value;
       const a = after.blocks().next().value;

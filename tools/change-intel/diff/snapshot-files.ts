@@ -1,28 +1,35 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { WarroomError } from '../../../core/errors.js';
 import { sensorIdPattern, type FactorItem } from '../sensors/sensor.js';
-import { describeIssues, FACTORS_TAIL, FLEET_HEAD, FLEET_TAIL, parseSnapshotDocument, snapshotHeaderSchema, type Snapshot, type SnapshotHeader } from '../snapshot.js';
+import { FACTORS_TAIL, FLEET_HEAD, FLEET_TAIL, parseSnapshotDocument, type Snapshot, type SnapshotHeader } from '../snapshot.js';
 import { sideOf, type HostSide } from './engine.js';
+import { checkHeader, checkItems, checkSnapshot, invalid } from './snapshot-check.js';
+
+export { checkItems } from './snapshot-check.js';
 
 /**
- * Reading snapshot and fleet files for the diff with bounded memory. Three readers:
+ * Reading snapshot and fleet files for the diff with bounded memory. Three readers, chosen by layout:
  * - line layout (what Warroom writes): one factor per line, so a host's factors are found by
  *   newline search and compared byte for byte; only factors whose bytes differ are parsed;
- * - scanned: any other layout of a big fleet, split into snapshots by a byte-level JSON scanner
- *   and parsed one snapshot at a time;
- * - in memory: small files (and single snapshots), parsed whole and validated with zod.
- * Every reader hands out one block (host) at a time; a block is valid until the next is requested.
+ * - scanned: a fleet in any other layout (one line, pretty-printed, …) and of any size, split into
+ *   snapshots by a byte-level JSON scanner; each snapshot is parsed with JSON.parse and checked by
+ *   hand, and factors with the same bytes on both sides skip the diff engine;
+ * - single snapshot: parsed whole.
+ * Validation is cheap hand-written checks (snapshot-check.ts); zod only words the message for a
+ * single snapshot that fails them. Every reader hands out one block (host) at a time; a block is
+ * valid until the next is requested.
  */
 
-/** Files up to this size are simply parsed whole. */
-const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
 const CHUNK = 8 * 1024 * 1024;
 
 export interface FileBlock extends HostSide {
   /** "before.json line 12" or "before.json snapshots[3]", for messages. */
   where: string;
-  /** The factor's JSON text when the reader has it (line layout); compared before any parsing. */
+  /**
+   * The factor's JSON text when the reader has it (line layout, scanned fleets), for comparison with
+   * the other side's: equal bytes mean equal items. Only the line layout's text is canonical.
+   */
   raw(factor: string): Buffer | undefined;
 }
 
@@ -54,24 +61,6 @@ export interface SnapshotFile {
   close(): void;
 }
 
-function invalid(where: string, message: string, hint?: string): WarroomError {
-  return new WarroomError('snapshot_invalid', `${where}: ${message}`, {
-    hint: hint ?? 'A fleet file is {"snapshots": [ … ]} of snapshots {"host", "takenAt", "factors": {"<sensor id>": [{"key", "value"}]}}.',
-  });
-}
-
-/** A quick structural check of parsed factor items, equivalent to `factorItemSchema` but cheap enough for millions of items. */
-export function checkItems(value: unknown, where: string): FactorItem[] {
-  if (!Array.isArray(value)) throw invalid(where, 'expected an array of {"key", "value"} items');
-  for (let i = 0; i < value.length; i++) {
-    const it = value[i] as { key?: unknown; value?: unknown } | null;
-    if (typeof it !== 'object' || it === null || Array.isArray(it)) throw invalid(`${where}[${i}]`, 'expected an object {"key", "value"}');
-    if (typeof it.key !== 'string' || it.key.length === 0 || it.key.length > 8192) throw invalid(`${where}[${i}].key`, 'expected a non-empty string (at most 8192 characters)');
-    if (it.value === undefined) throw invalid(`${where}[${i}].value`, 'is required (use null for "no value")');
-  }
-  return value as FactorItem[];
-}
-
 function parseHeader(json: string, where: string): SnapshotHeader {
   let doc: unknown;
   try {
@@ -79,9 +68,7 @@ function parseHeader(json: string, where: string): SnapshotHeader {
   } catch (err) {
     throw invalid(where, `the snapshot header is not valid JSON (${(err as Error).message})`);
   }
-  const parsed = snapshotHeaderSchema.safeParse(doc);
-  if (!parsed.success) throw invalid(where, describeIssues(parsed.error).join('; '));
-  return parsed.data;
+  return checkHeader(doc, where);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,16 +292,16 @@ class LineLayoutFile implements SnapshotFile {
 }
 
 // ---------------------------------------------------------------------------------------------
-// In memory
+// A single snapshot: parsed whole.
 
-function blockOf(s: Snapshot, where: string): FileBlock {
-  return { ...sideOf(s), where, raw: () => undefined };
+function blockOf(s: Snapshot, where: string, raws?: Map<string, Buffer>): FileBlock {
+  return { ...sideOf(s), where, raw: (f) => raws?.get(f) };
 }
 
-class InMemoryFile implements SnapshotFile {
+class SingleSnapshotFile implements SnapshotFile {
   readonly kind = 'memory';
-  readonly fleet: boolean;
-  private readonly snapshots: Snapshot[];
+  readonly fleet = false;
+  private readonly snapshot: Snapshot;
 
   constructor(readonly path: string) {
     let doc: unknown;
@@ -323,33 +310,43 @@ class InMemoryFile implements SnapshotFile {
     } catch (err) {
       throw invalid(basename(path), `not valid JSON (${(err as Error).message})`);
     }
-    const r = parseSnapshotDocument(doc, basename(path));
-    this.fleet = r.fleet;
-    this.snapshots = r.snapshots;
+    try {
+      this.snapshot = checkSnapshot(doc, basename(path));
+    } catch (err) {
+      // The quick check stops at the first problem; zod lists them all (it throws here too).
+      parseSnapshotDocument(doc, basename(path));
+      throw err;
+    }
   }
 
-  private whereOf(i: number): string {
-    const s = this.snapshots[i]!;
-    return this.fleet ? `${basename(this.path)} snapshots[${i}] (host ${s.host})` : `${basename(this.path)} (host ${s.host})`;
+  private get where(): string {
+    return `${basename(this.path)} (host ${this.snapshot.host})`;
   }
 
   *blocks(): Generator<FileBlock> {
-    for (let i = 0; i < this.snapshots.length; i++) yield blockOf(this.snapshots[i]!, this.whereOf(i));
+    yield blockOf(this.snapshot, this.where);
   }
 
   index(): IndexEntry[] {
-    return this.snapshots.map((s, i) => ({ header: s, loc: { start: 0, end: 0, ordinal: i, line: 0 } }));
+    return [{ header: this.snapshot, loc: { start: 0, end: 0, ordinal: 0, line: 0 } }];
   }
 
-  readAt(loc: BlockLocator): FileBlock {
-    return blockOf(this.snapshots[loc.ordinal]!, this.whereOf(loc.ordinal));
+  readAt(): FileBlock {
+    return blockOf(this.snapshot, this.where);
   }
 
   close(): void {}
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scanned: big fleets in any other layout.
+// Any other layout of a fleet (one line, pretty-printed, …): a byte scanner splits the file into
+// snapshots; each snapshot is parsed on its own with JSON.parse and checked by hand (no zod on the
+// hot path), and its factors' byte ranges are found by a second, short scan, so factors whose text
+// is the same on both sides are skipped without running the diff engine.
+
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const BACKSLASH = 0x5c;
 
 /** Byte-level JSON scanner over a file: finds the elements of the top-level "snapshots" array. */
 class JsonScanner {
@@ -425,50 +422,64 @@ class JsonScanner {
     return this.buf.toString('utf8', start - this.bufStart, end - this.bufStart);
   }
 
-  /** Skip one JSON value (the hot loop: strings and nesting only, no parsing). */
+  /**
+   * Skip one JSON value: strings and nesting only, no parsing (JSON.parse of each snapshot checks
+   * the syntax later). The hot loop of the general reader: inside a string it looks for nothing but
+   * the closing quote and backslashes.
+   */
   skipValue(): void {
     const first = this.peek();
     if (first === -1) this.fail('unexpected end of file');
+    if (first !== LBRACE && first !== LBRACKET && first !== QUOTE) {
+      // A number, true, false or null: up to the next delimiter.
+      for (;;) {
+        while (this.pos < this.len) {
+          const c = this.buf[this.pos]!;
+          if (c === COMMA || c === RBRACE || c === RBRACKET || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return;
+          this.pos++;
+        }
+        if (!this.fill()) return;
+      }
+    }
     let depth = 0;
     let inString = false;
     let escaped = false;
-    let scalar = first !== LBRACE && first !== 0x5b && first !== QUOTE;
     for (;;) {
-      if (this.pos >= this.len) {
-        // Keep nothing behind the cursor: callers that need the bytes re-read them by offset.
-        if (!this.fill()) {
-          if (scalar) return;
-          this.fail('unexpected end of file inside a value');
-        }
-      }
+      if (this.pos >= this.len && !this.fill()) this.fail('unexpected end of file inside a value');
       const buf = this.buf;
       const len = this.len;
       let i = this.pos;
-      for (; i < len; i++) {
-        const c = buf[i]!;
+      if (escaped) {
+        escaped = false;
+        i++;
+      }
+      while (i < len) {
         if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === QUOTE) {
-            inString = false;
-            if (depth === 0) {
-              this.pos = i + 1;
-              return;
+          let c = 0;
+          while (i < len && (c = buf[i]!) !== QUOTE && c !== BACKSLASH) i++;
+          if (i >= len) break;
+          if (c === BACKSLASH) {
+            if (i + 1 < len) i += 2;
+            else {
+              escaped = true;
+              i = len;
             }
+            continue;
           }
-        } else if (scalar) {
-          if (c === COMMA || c === RBRACE || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          i++;
+          inString = false;
+          if (depth === 0) {
             this.pos = i;
             return;
           }
-        } else if (c === QUOTE) inString = true;
-        else if (c === LBRACE || c === 0x5b) depth++;
-        else if (c === RBRACE || c === 0x5d) {
-          depth--;
-          if (depth === 0) {
-            this.pos = i + 1;
-            return;
-          }
+          continue;
+        }
+        const c = buf[i++]!;
+        if (c === QUOTE) inString = true;
+        else if (c === LBRACE || c === LBRACKET) depth++;
+        else if ((c === RBRACE || c === RBRACKET) && --depth === 0) {
+          this.pos = i;
+          return;
         }
       }
       this.pos = i;
@@ -486,8 +497,8 @@ class JsonScanner {
       const key = this.string();
       this.expect(0x3a);
       if (key === 'snapshots') {
-        this.expect(0x5b);
-        if (this.peek() === 0x5d) return true;
+        this.expect(LBRACKET);
+        if (this.peek() === RBRACKET) return true;
         for (;;) {
           if (this.peek() !== LBRACE) this.fail('expected a snapshot object');
           const start = this.offset;
@@ -495,7 +506,7 @@ class JsonScanner {
           onElement(start, this.offset);
           const c = this.peek();
           this.pos++;
-          if (c === 0x5d) return true;
+          if (c === RBRACKET) return true;
           if (c !== COMMA) this.fail('expected "," or "]" after a snapshot');
         }
       }
@@ -506,6 +517,71 @@ class JsonScanner {
       if (c !== COMMA) this.fail('expected "," or "}"');
     }
   }
+}
+
+const FACTORS_KEY = Buffer.from('"factors"');
+
+function decodeKey(buf: Buffer, start: number, end: number): string {
+  // Sensor ids are plain ASCII; a key with escapes is decoded by JSON.parse.
+  const slash = buf.indexOf(BACKSLASH, start);
+  return slash !== -1 && slash < end ? (JSON.parse(buf.toString('utf8', start, end)) as string) : buf.toString('utf8', start + 1, end - 1);
+}
+
+/**
+ * The byte ranges of the factor arrays in one snapshot's JSON text (`"factors": {"<id>": [ … ]}`),
+ * by tracking strings and nesting only; `undefined` for a shape this does not follow (then the
+ * factors are compared parsed). Only used once JSON.parse has accepted the same text.
+ */
+export function factorRanges(buf: Buffer, from: number, to: number): Map<string, Buffer> | undefined {
+  const out = new Map<string, Buffer>();
+  let depth = 0;
+  // The last string seen at depth 1 and 2: the key of a container that opens there.
+  let key1s = -1;
+  let key1e = -1;
+  let key2s = -1;
+  let key2e = -1;
+  let inFactors = false;
+  let factorsSeen = false;
+  let arrayStart = -1;
+  let arrayKey = '';
+  let i = from;
+  while (i < to) {
+    const c = buf[i]!;
+    if (c === QUOTE) {
+      const s = i++;
+      let d = 0;
+      while (i < to && (d = buf[i]!) !== QUOTE) i += d === BACKSLASH ? 2 : 1;
+      i++;
+      if (depth === 1) {
+        key1s = s;
+        key1e = i;
+      } else if (depth === 2) {
+        key2s = s;
+        key2e = i;
+      }
+      continue;
+    }
+    i++;
+    if (c === LBRACE || c === LBRACKET) {
+      if (depth === 1 && c === LBRACE && key1e - key1s === FACTORS_KEY.length && buf.compare(FACTORS_KEY, 0, FACTORS_KEY.length, key1s, key1e) === 0) {
+        if (factorsSeen) return undefined;
+        factorsSeen = inFactors = true;
+      } else if (depth === 2 && inFactors) {
+        if (c !== LBRACKET || key2s < 0) return undefined;
+        arrayStart = i - 1;
+        arrayKey = decodeKey(buf, key2s, key2e);
+      }
+      depth++;
+    } else if (c === RBRACE || c === RBRACKET) {
+      depth--;
+      if (depth === 2 && arrayStart >= 0) {
+        if (out.has(arrayKey)) return undefined;
+        out.set(arrayKey, buf.subarray(arrayStart, i));
+        arrayStart = -1;
+      } else if (depth === 1) inFactors = false;
+    }
+  }
+  return out;
 }
 
 class ScannedFile implements SnapshotFile {
@@ -529,24 +605,29 @@ class ScannedFile implements SnapshotFile {
     return ranges;
   }
 
-  private parseAt(loc: BlockLocator): Snapshot {
+  /** The element's bytes, in a buffer reused by the next read. */
+  private bytesAt(loc: BlockLocator): Buffer {
     const size = loc.end - loc.start;
     if (this.readBuf.length < size) this.readBuf = Buffer.allocUnsafe(Math.max(size, this.readBuf.length * 2));
     let got = 0;
-    while (got < size) got += readSync(this.fd, this.readBuf, got, size - got, loc.start + got);
+    while (got < size) {
+      const n = readSync(this.fd, this.readBuf, got, size - got, loc.start + got);
+      if (n === 0) throw invalid(basename(this.path), 'the file changed while it was being read');
+      got += n;
+    }
+    return this.readBuf.subarray(0, size);
+  }
+
+  private parseAt(loc: BlockLocator): { snapshot: Snapshot; bytes: Buffer } {
+    const bytes = this.bytesAt(loc);
     const where = `${basename(this.path)} snapshots[${loc.ordinal}]`;
     let doc: unknown;
     try {
-      doc = JSON.parse(this.readBuf.toString('utf8', 0, size));
+      doc = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
-      throw invalid(where, `not valid JSON (${(err as Error).message})`);
+      throw invalid(`${where} (bytes ${loc.start}–${loc.end})`, `not valid JSON (${(err as Error).message})`);
     }
-    const { factors, ...rest } = (doc ?? {}) as { factors?: unknown };
-    const header = parseHeader(JSON.stringify(rest), where);
-    if (typeof factors !== 'object' || factors === null || Array.isArray(factors)) throw invalid(`${where}.factors`, 'expected an object of factor arrays');
-    const checked: Record<string, FactorItem[]> = {};
-    for (const [id, items] of Object.entries(factors)) checked[id] = checkItems(items, `${where}.factors.${id} (host ${header.host})`);
-    return { ...header, factors: checked };
+    return { snapshot: checkSnapshot(doc, where), bytes };
   }
 
   *blocks(): Generator<FileBlock> {
@@ -559,18 +640,17 @@ class ScannedFile implements SnapshotFile {
    * that does not start with its host is parsed whole.
    */
   index(): IndexEntry[] {
+    const head = Buffer.allocUnsafe(1024);
     return (this.locators() ?? []).map((loc) => {
-      const head = this.leadingFields(loc);
-      if (head.host !== undefined) return { header: { host: head.host, ...(head.role !== undefined ? { role: head.role } : {}) }, partial: true, loc };
-      return { header: this.parseAt(loc), loc };
+      const fields = this.leadingFields(loc, head);
+      if (fields.host !== undefined) return { header: { host: fields.host, ...(fields.role !== undefined ? { role: fields.role } : {}) }, partial: true, loc };
+      return { header: this.parseAt(loc).snapshot, loc };
     });
   }
 
-  private leadingFields(loc: BlockLocator): Record<string, string> {
-    const size = Math.min(loc.end - loc.start, 4096);
-    const buf = Buffer.allocUnsafe(size);
-    readSync(this.fd, buf, 0, size, loc.start);
-    const text = buf.toString('utf8');
+  private leadingFields(loc: BlockLocator, buf: Buffer): Record<string, string> {
+    const size = readSync(this.fd, buf, 0, Math.min(loc.end - loc.start, buf.length), loc.start);
+    const text = buf.toString('utf8', 0, size);
     const out: Record<string, string> = {};
     const field = /\s*"([A-Za-z]+)"\s*:\s*("(?:[^"\\]|\\.)*")\s*,/y;
     field.lastIndex = text.indexOf('{') + 1;
@@ -579,8 +659,8 @@ class ScannedFile implements SnapshotFile {
   }
 
   readAt(loc: BlockLocator): FileBlock {
-    const s = this.parseAt(loc);
-    return blockOf(s, `${basename(this.path)} snapshots[${loc.ordinal}] (host ${s.host})`);
+    const { snapshot, bytes } = this.parseAt(loc);
+    return blockOf(snapshot, `${basename(this.path)} snapshots[${loc.ordinal}] (host ${snapshot.host})`, factorRanges(bytes, 0, bytes.length));
   }
 
   close(): void {
@@ -588,13 +668,12 @@ class ScannedFile implements SnapshotFile {
   }
 }
 
-export interface OpenOptions {
-  /** Files up to this size are parsed whole (tests lower it to exercise the scanner). */
-  inMemoryLimit?: number;
-}
-
-/** Open a snapshot or fleet file with the reader that suits its layout and size. */
-export function openSnapshotFile(path: string, options: OpenOptions = {}): SnapshotFile {
+/**
+ * Open a snapshot or fleet file with the reader that suits its layout: Warroom's line layout by its
+ * first line, any other fleet by the scanner, whatever its size; a file without a top-level
+ * "snapshots" is a single snapshot and is parsed whole.
+ */
+export function openSnapshotFile(path: string): SnapshotFile {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -604,20 +683,22 @@ export function openSnapshotFile(path: string, options: OpenOptions = {}): Snaps
     });
   }
   try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.allocUnsafe(Math.min(size, 64));
-    readSync(fd, head, 0, head.length, 0);
-    const text = head.toString('utf8');
+    const head = Buffer.allocUnsafe(64);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const text = head.toString('utf8', 0, n);
     if (text.startsWith(`${FLEET_HEAD}\n`) || text.startsWith(`${FLEET_HEAD}\r\n`)) return new LineLayoutFile(path);
-    if (size <= (options.inMemoryLimit ?? IN_MEMORY_LIMIT)) return new InMemoryFile(path);
   } finally {
     closeSync(fd);
   }
   const scanned = new ScannedFile(path);
-  if (scanned.locators()) return scanned;
+  try {
+    if (scanned.locators()) return scanned;
+  } catch (err) {
+    scanned.close();
+    throw err;
+  }
   scanned.close();
-  // A single snapshot bigger than the limit: one host cannot be split further, so parse it whole.
-  return new InMemoryFile(path);
+  return new SingleSnapshotFile(path);
 }
 
 /**
