@@ -26,10 +26,7 @@ const CHUNK = 8 * 1024 * 1024;
 export interface FileBlock extends HostSide {
   /** "before.json line 12" or "before.json snapshots[3]", for messages. */
   where: string;
-  /**
-   * The factor's JSON text when the reader has it (line layout, scanned fleets), for comparison with
-   * the other side's: equal bytes mean equal items. Only the line layout's text is canonical.
-   */
+  /** The factor's JSON text when the reader has it (line layout); compared before any parsing. */
   raw(factor: string): Buffer | undefined;
 }
 
@@ -294,8 +291,8 @@ class LineLayoutFile implements SnapshotFile {
 // ---------------------------------------------------------------------------------------------
 // A single snapshot: parsed whole.
 
-function blockOf(s: Snapshot, where: string, raws?: Map<string, Buffer>): FileBlock {
-  return { ...sideOf(s), where, raw: (f) => raws?.get(f) };
+function blockOf(s: Snapshot, where: string): FileBlock {
+  return { ...sideOf(s), where, raw: () => undefined };
 }
 
 class SingleSnapshotFile implements SnapshotFile {
@@ -341,8 +338,8 @@ class SingleSnapshotFile implements SnapshotFile {
 // ---------------------------------------------------------------------------------------------
 // Any other layout of a fleet (one line, pretty-printed, …): a byte scanner splits the file into
 // snapshots; each snapshot is parsed on its own with JSON.parse and checked by hand (no zod on the
-// hot path), and its factors' byte ranges are found by a second, short scan, so factors whose text
-// is the same on both sides are skipped without running the diff engine.
+// hot path). Parsing host by host is cheaper than one JSON.parse of the whole file: the garbage
+// collector never has to walk a million live items.
 
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
@@ -519,71 +516,6 @@ class JsonScanner {
   }
 }
 
-const FACTORS_KEY = Buffer.from('"factors"');
-
-function decodeKey(buf: Buffer, start: number, end: number): string {
-  // Sensor ids are plain ASCII; a key with escapes is decoded by JSON.parse.
-  const slash = buf.indexOf(BACKSLASH, start);
-  return slash !== -1 && slash < end ? (JSON.parse(buf.toString('utf8', start, end)) as string) : buf.toString('utf8', start + 1, end - 1);
-}
-
-/**
- * The byte ranges of the factor arrays in one snapshot's JSON text (`"factors": {"<id>": [ … ]}`),
- * by tracking strings and nesting only; `undefined` for a shape this does not follow (then the
- * factors are compared parsed). Only used once JSON.parse has accepted the same text.
- */
-export function factorRanges(buf: Buffer, from: number, to: number): Map<string, Buffer> | undefined {
-  const out = new Map<string, Buffer>();
-  let depth = 0;
-  // The last string seen at depth 1 and 2: the key of a container that opens there.
-  let key1s = -1;
-  let key1e = -1;
-  let key2s = -1;
-  let key2e = -1;
-  let inFactors = false;
-  let factorsSeen = false;
-  let arrayStart = -1;
-  let arrayKey = '';
-  let i = from;
-  while (i < to) {
-    const c = buf[i]!;
-    if (c === QUOTE) {
-      const s = i++;
-      let d = 0;
-      while (i < to && (d = buf[i]!) !== QUOTE) i += d === BACKSLASH ? 2 : 1;
-      i++;
-      if (depth === 1) {
-        key1s = s;
-        key1e = i;
-      } else if (depth === 2) {
-        key2s = s;
-        key2e = i;
-      }
-      continue;
-    }
-    i++;
-    if (c === LBRACE || c === LBRACKET) {
-      if (depth === 1 && c === LBRACE && key1e - key1s === FACTORS_KEY.length && buf.compare(FACTORS_KEY, 0, FACTORS_KEY.length, key1s, key1e) === 0) {
-        if (factorsSeen) return undefined;
-        factorsSeen = inFactors = true;
-      } else if (depth === 2 && inFactors) {
-        if (c !== LBRACKET || key2s < 0) return undefined;
-        arrayStart = i - 1;
-        arrayKey = decodeKey(buf, key2s, key2e);
-      }
-      depth++;
-    } else if (c === RBRACE || c === RBRACKET) {
-      depth--;
-      if (depth === 2 && arrayStart >= 0) {
-        if (out.has(arrayKey)) return undefined;
-        out.set(arrayKey, buf.subarray(arrayStart, i));
-        arrayStart = -1;
-      } else if (depth === 1) inFactors = false;
-    }
-  }
-  return out;
-}
-
 class ScannedFile implements SnapshotFile {
   readonly kind = 'scanned';
   readonly fleet = true;
@@ -618,7 +550,7 @@ class ScannedFile implements SnapshotFile {
     return this.readBuf.subarray(0, size);
   }
 
-  private parseAt(loc: BlockLocator): { snapshot: Snapshot; bytes: Buffer } {
+  private parseAt(loc: BlockLocator): Snapshot {
     const bytes = this.bytesAt(loc);
     const where = `${basename(this.path)} snapshots[${loc.ordinal}]`;
     let doc: unknown;
@@ -627,7 +559,7 @@ class ScannedFile implements SnapshotFile {
     } catch (err) {
       throw invalid(`${where} (bytes ${loc.start}–${loc.end})`, `not valid JSON (${(err as Error).message})`);
     }
-    return { snapshot: checkSnapshot(doc, where), bytes };
+    return checkSnapshot(doc, where);
   }
 
   *blocks(): Generator<FileBlock> {
@@ -644,7 +576,7 @@ class ScannedFile implements SnapshotFile {
     return (this.locators() ?? []).map((loc) => {
       const fields = this.leadingFields(loc, head);
       if (fields.host !== undefined) return { header: { host: fields.host, ...(fields.role !== undefined ? { role: fields.role } : {}) }, partial: true, loc };
-      return { header: this.parseAt(loc).snapshot, loc };
+      return { header: this.parseAt(loc), loc };
     });
   }
 
@@ -659,8 +591,8 @@ class ScannedFile implements SnapshotFile {
   }
 
   readAt(loc: BlockLocator): FileBlock {
-    const { snapshot, bytes } = this.parseAt(loc);
-    return blockOf(snapshot, `${basename(this.path)} snapshots[${loc.ordinal}] (host ${snapshot.host})`, factorRanges(bytes, 0, bytes.length));
+    const snapshot = this.parseAt(loc);
+    return blockOf(snapshot, `${basename(this.path)} snapshots[${loc.ordinal}] (host ${snapshot.host})`);
   }
 
   close(): void {
