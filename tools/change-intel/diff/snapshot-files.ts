@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { WarroomError } from '../../../core/errors.js';
 import { sensorIdPattern, type FactorItem } from '../sensors/sensor.js';
@@ -22,6 +22,8 @@ export { checkItems } from './snapshot-check.js';
  */
 
 const CHUNK = 8 * 1024 * 1024;
+/** Scanned files up to this size are read into memory whole. */
+const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
 
 export interface FileBlock extends HostSide {
   /** "before.json line 12" or "before.json snapshots[3]", for messages. */
@@ -347,13 +349,24 @@ const BACKSLASH = 0x5c;
 
 /** Byte-level JSON scanner over a file: finds the elements of the top-level "snapshots" array. */
 class JsonScanner {
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer;
   private bufStart = 0;
   private len = 0;
   private pos = 0;
   private eof = false;
 
-  constructor(private readonly fd: number, private readonly name: string) {}
+  /** `whole`: the file's bytes when they are already in memory (small files). */
+  constructor(
+    private readonly fd: number,
+    private readonly name: string,
+    whole?: Buffer,
+  ) {
+    if (whole) {
+      this.buf = whole;
+      this.len = whole.length;
+      this.eof = true;
+    } else this.buf = Buffer.allocUnsafe(CHUNK);
+  }
 
   get offset(): number {
     return this.bufStart + this.pos;
@@ -522,16 +535,19 @@ class ScannedFile implements SnapshotFile {
   private readonly fd: number;
   private ranges: BlockLocator[] | undefined;
   private readBuf = Buffer.allocUnsafe(1024 * 1024);
+  /** A small file is read once and kept: thousands of small reads cost more than it. */
+  private readonly whole: Buffer | undefined;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
+    if (fstatSync(this.fd).size <= WHOLE_FILE_LIMIT) this.whole = readFileSync(this.fd);
   }
 
   /** Element ranges (one scan, cached: 10,000 ranges are small). */
   locators(): BlockLocator[] | undefined {
     if (this.ranges) return this.ranges;
     const ranges: BlockLocator[] = [];
-    const isFleet = new JsonScanner(this.fd, basename(this.path)).elements((start, end) => ranges.push({ start, end, ordinal: ranges.length, line: 0 }));
+    const isFleet = new JsonScanner(this.fd, basename(this.path), this.whole).elements((start, end) => ranges.push({ start, end, ordinal: ranges.length, line: 0 }));
     if (!isFleet) return undefined;
     this.ranges = ranges;
     return ranges;
@@ -539,6 +555,7 @@ class ScannedFile implements SnapshotFile {
 
   /** The element's bytes, in a buffer reused by the next read. */
   private bytesAt(loc: BlockLocator): Buffer {
+    if (this.whole) return this.whole.subarray(loc.start, loc.end);
     const size = loc.end - loc.start;
     if (this.readBuf.length < size) this.readBuf = Buffer.allocUnsafe(Math.max(size, this.readBuf.length * 2));
     let got = 0;
@@ -581,8 +598,8 @@ class ScannedFile implements SnapshotFile {
   }
 
   private leadingFields(loc: BlockLocator, buf: Buffer): Record<string, string> {
-    const size = readSync(this.fd, buf, 0, Math.min(loc.end - loc.start, buf.length), loc.start);
-    const text = buf.toString('utf8', 0, size);
+    const size = Math.min(loc.end - loc.start, buf.length);
+    const text = this.whole ? this.whole.toString('utf8', loc.start, loc.start + size) : buf.toString('utf8', 0, readSync(this.fd, buf, 0, size, loc.start));
     const out: Record<string, string> = {};
     const field = /\s*"([A-Za-z]+)"\s*:\s*("(?:[^"\\]|\\.)*")\s*,/y;
     field.lastIndex = text.indexOf('{') + 1;
