@@ -70,6 +70,45 @@ function parseHeader(json: string, where: string): SnapshotHeader {
   return checkHeader(doc, where);
 }
 
+/** How far ahead block reads fetch when blocks are asked for in file order. */
+const READ_AHEAD = 2 * 1024 * 1024;
+
+/**
+ * Reads of blocks by offset. Pairs come in the before file's order, and usually in the same order
+ * in the after file: a sequential read fetches 2 MiB ahead, so 10,000 blocks cost a few dozen reads
+ * rather than 10,000; a jump (hosts in another order) reads just the block.
+ */
+class BlockReader {
+  private buf = Buffer.allocUnsafe(READ_AHEAD);
+  /** File offsets held in `buf`. */
+  private start = 0;
+  private end = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly name: string,
+  ) {}
+
+  /** Bytes [from, to) of the file; valid until the next call. */
+  get(from: number, to: number): Buffer {
+    if (from >= this.start && to <= this.end) return this.buf.subarray(from - this.start, to - this.start);
+    const size = to - from;
+    const sequential = from >= this.end && from - this.end < READ_AHEAD;
+    const want = sequential ? Math.max(size, READ_AHEAD) : size;
+    if (this.buf.length < want) this.buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(this.fd, this.buf, got, want - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got < size) throw invalid(this.name, 'the file changed while it was being read');
+    this.start = from;
+    this.end = from + got;
+    return this.buf.subarray(0, size);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Line layout
 
@@ -199,10 +238,11 @@ class LineLayoutFile implements SnapshotFile {
   readonly kind = 'lines';
   readonly fleet = true;
   private readonly fd: number;
-  private readBuf = Buffer.allocUnsafe(1024 * 1024);
+  private readonly reader: BlockReader;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
+    this.reader = new BlockReader(this.fd, basename(path));
   }
 
   /** Blocks as line ranges; `withLines` keeps the block in the buffer and returns its lines. */
@@ -264,14 +304,7 @@ class LineLayoutFile implements SnapshotFile {
 
   readAt(loc: BlockLocator): FileBlock {
     const size = loc.end - loc.start;
-    if (this.readBuf.length < size) this.readBuf = Buffer.allocUnsafe(Math.max(size, this.readBuf.length * 2));
-    let got = 0;
-    while (got < size) {
-      const n = readSync(this.fd, this.readBuf, got, size - got, loc.start + got);
-      if (n === 0) throw invalid(basename(this.path), 'the file changed while it was being read');
-      got += n;
-    }
-    const block = this.readBuf.subarray(0, size);
+    const block = this.reader.get(loc.start, loc.end);
     const lines: Buffer[] = [];
     let from = 0;
     for (;;) {
@@ -534,12 +567,13 @@ class ScannedFile implements SnapshotFile {
   readonly fleet = true;
   private readonly fd: number;
   private ranges: BlockLocator[] | undefined;
-  private readBuf = Buffer.allocUnsafe(1024 * 1024);
-  /** A small file is read once and kept: thousands of small reads cost more than it. */
+  private readonly reader: BlockReader;
+  /** A small file is read once and kept. */
   private readonly whole: Buffer | undefined;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
+    this.reader = new BlockReader(this.fd, basename(path));
     if (fstatSync(this.fd).size <= WHOLE_FILE_LIMIT) this.whole = readFileSync(this.fd);
   }
 
@@ -553,18 +587,9 @@ class ScannedFile implements SnapshotFile {
     return ranges;
   }
 
-  /** The element's bytes, in a buffer reused by the next read. */
+  /** The element's bytes, valid until the next read. */
   private bytesAt(loc: BlockLocator): Buffer {
-    if (this.whole) return this.whole.subarray(loc.start, loc.end);
-    const size = loc.end - loc.start;
-    if (this.readBuf.length < size) this.readBuf = Buffer.allocUnsafe(Math.max(size, this.readBuf.length * 2));
-    let got = 0;
-    while (got < size) {
-      const n = readSync(this.fd, this.readBuf, got, size - got, loc.start + got);
-      if (n === 0) throw invalid(basename(this.path), 'the file changed while it was being read');
-      got += n;
-    }
-    return this.readBuf.subarray(0, size);
+    return this.whole ? this.whole.subarray(loc.start, loc.end) : this.reader.get(loc.start, loc.end);
   }
 
   private parseAt(loc: BlockLocator): Snapshot {
@@ -589,17 +614,15 @@ class ScannedFile implements SnapshotFile {
    * that does not start with its host is parsed whole.
    */
   index(): IndexEntry[] {
-    const head = Buffer.allocUnsafe(1024);
     return (this.locators() ?? []).map((loc) => {
-      const fields = this.leadingFields(loc, head);
+      const fields = this.leadingFields(loc);
       if (fields.host !== undefined) return { header: { host: fields.host, ...(fields.role !== undefined ? { role: fields.role } : {}) }, partial: true, loc };
       return { header: this.parseAt(loc), loc };
     });
   }
 
-  private leadingFields(loc: BlockLocator, buf: Buffer): Record<string, string> {
-    const size = Math.min(loc.end - loc.start, buf.length);
-    const text = this.whole ? this.whole.toString('utf8', loc.start, loc.start + size) : buf.toString('utf8', 0, readSync(this.fd, buf, 0, size, loc.start));
+  private leadingFields(loc: BlockLocator): Record<string, string> {
+    const text = this.bytesAt({ ...loc, end: Math.min(loc.end, loc.start + 1024) }).toString('utf8');
     const out: Record<string, string> = {};
     const field = /\s*"([A-Za-z]+)"\s*:\s*("(?:[^"\\]|\\.)*")\s*,/y;
     field.lastIndex = text.indexOf('{') + 1;
