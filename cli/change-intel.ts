@@ -147,7 +147,7 @@ export function registerChangeIntelCommands(program: Command, io: CliIo): void {
     .option('--no-db', 'do not open the database for user noise rules (builtin rules still apply)')
     .option('--raw', 'no noise rules at all: everything the sensors saw')
     .option('--exit-code', 'exit 1 when there are differences (for scripts)')
-    .option('--workers <n>', 'worker threads for big fleets (default: the cores, at most 4)')
+    .option('--workers <n>', 'worker threads (default: the cores, at most 4, when the two files hold 1 GiB or more; else one thread)')
     .option('--host <host>', 'compare stored snapshots of this host instead of files')
     .option('--change <id>', 'with --host: the before/after snapshots of this change')
     .option('--against <host>', 'with --host: compare with the newest snapshot of another host')
@@ -210,7 +210,8 @@ export function registerChangeIntelCommands(program: Command, io: CliIo): void {
               if (first) throw new WarroomError('snapshot_duplicate', `warroom fleet: host ${host} is in ${first} and in ${block.where}.`, { hint: 'A fleet holds one snapshot per host: leave one of them out.' });
               seen.set(host, block.where);
               // Factors already in the line layout are copied byte for byte; others are written canonically.
-              const factors = [...block.factorIds].map((id): [string, string] => [id, block.raw(id)?.toString('utf8') ?? formatFactorItems(block.items(id))]);
+              const copy = file.kind === 'lines';
+              const factors = [...block.factorIds].map((id): [string, string] => [id, (copy ? block.raw(id)?.toString('utf8') : undefined) ?? formatFactorItems(block.items(id))]);
               await writer.writeFormatted(formatSnapshotLines(block.header, factors));
             }
           } finally {

@@ -82,9 +82,9 @@ describe('diff of fleet files', () => {
       expect(r.hosts).toEqual(expected.hosts);
       expect(r.tally.suppressed).toBe(expected.tally.suppressed);
     }
-    // Files above the in-memory limit go through the byte scanner; force it with a tiny limit.
-    const scanned = openSnapshotFile(writeFleet(join(dir, 'b-scan.json'), before, 'pretty'), { inMemoryLimit: 10 });
-    expect(scanned.constructor.name).toBe('ScannedFile');
+    // Any fleet not in the line layout goes through the byte scanner, whatever its size.
+    const scanned = openSnapshotFile(writeFleet(join(dir, 'b-scan.json'), before, 'pretty'));
+    expect(scanned.kind).toBe('scanned');
     expect(scanned.index().map((e) => e.header.host)).toEqual(['h1', 'h2', 'h3', 'h4']);
     const hosts = [...scanned.blocks()].map((b) => [b.header.host, [...b.factorIds].sort()]);
     expect(hosts[0]).toEqual(['h1', ['file.hash', 'os.listen', 'os.package']]);
@@ -95,7 +95,7 @@ describe('diff of fleet files', () => {
     writeFileSync(join(dir, 'a-odd.json'), JSON.stringify({ snapshots: after.map((s) => ({ host: s.host, takenAt: s.takenAt, factors: s.factors, role: `role-${s.host}` })) }));
     for (const workers of [1, 2]) {
       const hostsOut: HostDiff[] = [];
-      const r = await diffSnapshotFiles(join(dir, 'b-odd.json'), join(dir, 'a-odd.json'), { rules: new NoiseRules(), by: 'role', workers, minHostsPerWorker: 1, inMemoryLimit: 10, onHost: (d) => hostsOut.push(d) });
+      const r = await diffSnapshotFiles(join(dir, 'b-odd.json'), join(dir, 'a-odd.json'), { rules: new NoiseRules(), by: 'role', workers, minHostsPerWorker: 1, onHost: (d) => hostsOut.push(d) });
       expect(hostsOut).toEqual(expected.hosts);
       expect(r.tally.suppressed).toBe(expected.tally.suppressed);
       expect(r.unmatched).toEqual(expected.unmatched);

@@ -170,6 +170,22 @@ export function diffFactor(factor: string, before: readonly FactorItem[], after:
   return diff;
 }
 
+/**
+ * Two item lists that are equal item for item, in the same order (values compared ignoring key
+ * order): `diffFactor` would find nothing, so it need not run. Cheap on parsed items, and false
+ * on the first difference; lists in another order are left to `diffFactor`.
+ */
+export function sameItems(before: readonly FactorItem[], after: readonly FactorItem[]): boolean {
+  if (before.length !== after.length) return false;
+  for (let i = 0; i < before.length; i++) {
+    const b = before[i]!;
+    const a = after[i]!;
+    if (b.key !== a.key) return false;
+    if (b.value !== a.value && (typeof b.value !== 'object' || typeof a.value !== 'object' || !jsonEqual(b.value, a.value))) return false;
+  }
+  return true;
+}
+
 /** What a diff needs to know about one side of a host: its header and, per factor, its items. */
 export interface HostSide {
   header: SnapshotHeader;
@@ -181,10 +197,10 @@ export interface HostSide {
 /**
  * Diff two sides of one host, factor by factor. A factor collected on one side only (not collected,
  * or its sensor skipped) is reported as not compared, with the reason, rather than as everything
- * added or removed; one collected on neither side is simply absent. `sameBytes` lets file readers
- * skip factors whose text is identical on both sides without parsing them.
+ * added or removed; one collected on neither side is simply absent. `same` lets file readers
+ * skip factors that are the same on both sides (by bytes or by items) cheaply.
  */
-export function diffHost(before: HostSide, after: HostSide, rules: NoiseRules, tally: DiffTally, sameBytes?: (factor: string) => boolean): HostDiff {
+export function diffHost(before: HostSide, after: HostSide, rules: NoiseRules, tally: DiffTally, same?: (factor: string) => boolean): HostDiff {
   const host = before.header.host;
   const result: HostDiff = { host, ...(after.header.host !== host ? { afterHost: after.header.host } : {}), factors: [] };
   const ids = new Set<string>([...before.factorIds, ...after.factorIds]);
@@ -197,7 +213,7 @@ export function diffHost(before: HostSide, after: HostSide, rules: NoiseRules, t
       tally.uncompared.push({ host, factor: id, reason: skipped ? `not collected ${side}: ${skipped}` : `not collected ${side}` });
       continue;
     }
-    if (sameBytes?.(id)) continue;
+    if (same?.(id)) continue;
     const d = diffFactor(id, before.items(id), after.items(id), rules, tally);
     if (d) result.factors.push(d);
   }

@@ -2,22 +2,28 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { basename } from 'node:path';
 import { WarroomError } from '../../../core/errors.js';
 import { sensorIdPattern, type FactorItem } from '../sensors/sensor.js';
-import { describeIssues, FACTORS_TAIL, FLEET_HEAD, FLEET_TAIL, parseSnapshotDocument, snapshotHeaderSchema, type Snapshot, type SnapshotHeader } from '../snapshot.js';
+import { FACTORS_TAIL, FLEET_HEAD, FLEET_TAIL, parseSnapshotDocument, type Snapshot, type SnapshotHeader } from '../snapshot.js';
 import { sideOf, type HostSide } from './engine.js';
+import { checkHeader, checkItems, checkSnapshot, invalid } from './snapshot-check.js';
+
+export { checkItems } from './snapshot-check.js';
 
 /**
- * Reading snapshot and fleet files for the diff with bounded memory. Three readers:
+ * Reading snapshot and fleet files for the diff with bounded memory. Three readers, chosen by layout:
  * - line layout (what Warroom writes): one factor per line, so a host's factors are found by
  *   newline search and compared byte for byte; only factors whose bytes differ are parsed;
- * - scanned: any other layout of a big fleet, split into snapshots by a byte-level JSON scanner
- *   and parsed one snapshot at a time;
- * - in memory: small files (and single snapshots), parsed whole and validated with zod.
- * Every reader hands out one block (host) at a time; a block is valid until the next is requested.
+ * - scanned: a fleet in any other layout (one line, pretty-printed, …) and of any size, split into
+ *   snapshots by a byte-level JSON scanner; each snapshot is parsed with JSON.parse and checked by
+ *   hand, and factors with the same bytes on both sides skip the diff engine;
+ * - single snapshot: parsed whole.
+ * Validation is cheap hand-written checks (snapshot-check.ts); zod only words the message for a
+ * single snapshot that fails them. Every reader hands out one block (host) at a time; a block is
+ * valid until the next is requested.
  */
 
-/** Files up to this size are simply parsed whole. */
-const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
 const CHUNK = 8 * 1024 * 1024;
+/** Scanned files up to this size are read into memory whole. */
+const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
 
 export interface FileBlock extends HostSide {
   /** "before.json line 12" or "before.json snapshots[3]", for messages. */
@@ -54,24 +60,6 @@ export interface SnapshotFile {
   close(): void;
 }
 
-function invalid(where: string, message: string, hint?: string): WarroomError {
-  return new WarroomError('snapshot_invalid', `${where}: ${message}`, {
-    hint: hint ?? 'A fleet file is {"snapshots": [ … ]} of snapshots {"host", "takenAt", "factors": {"<sensor id>": [{"key", "value"}]}}.',
-  });
-}
-
-/** A quick structural check of parsed factor items, equivalent to `factorItemSchema` but cheap enough for millions of items. */
-export function checkItems(value: unknown, where: string): FactorItem[] {
-  if (!Array.isArray(value)) throw invalid(where, 'expected an array of {"key", "value"} items');
-  for (let i = 0; i < value.length; i++) {
-    const it = value[i] as { key?: unknown; value?: unknown } | null;
-    if (typeof it !== 'object' || it === null || Array.isArray(it)) throw invalid(`${where}[${i}]`, 'expected an object {"key", "value"}');
-    if (typeof it.key !== 'string' || it.key.length === 0 || it.key.length > 8192) throw invalid(`${where}[${i}].key`, 'expected a non-empty string (at most 8192 characters)');
-    if (it.value === undefined) throw invalid(`${where}[${i}].value`, 'is required (use null for "no value")');
-  }
-  return value as FactorItem[];
-}
-
 function parseHeader(json: string, where: string): SnapshotHeader {
   let doc: unknown;
   try {
@@ -79,9 +67,46 @@ function parseHeader(json: string, where: string): SnapshotHeader {
   } catch (err) {
     throw invalid(where, `the snapshot header is not valid JSON (${(err as Error).message})`);
   }
-  const parsed = snapshotHeaderSchema.safeParse(doc);
-  if (!parsed.success) throw invalid(where, describeIssues(parsed.error).join('; '));
-  return parsed.data;
+  return checkHeader(doc, where);
+}
+
+/** How far ahead block reads fetch when blocks are asked for in file order. */
+const READ_AHEAD = 2 * 1024 * 1024;
+
+/**
+ * Reads of blocks by offset. Pairs come in the before file's order, and usually in the same order
+ * in the after file: a sequential read fetches 2 MiB ahead, so 10,000 blocks cost a few dozen reads
+ * rather than 10,000; a jump (hosts in another order) reads just the block.
+ */
+class BlockReader {
+  private buf = Buffer.allocUnsafe(READ_AHEAD);
+  /** File offsets held in `buf`. */
+  private start = 0;
+  private end = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly name: string,
+  ) {}
+
+  /** Bytes [from, to) of the file; valid until the next call. */
+  get(from: number, to: number): Buffer {
+    if (from >= this.start && to <= this.end) return this.buf.subarray(from - this.start, to - this.start);
+    const size = to - from;
+    const sequential = from >= this.end && from - this.end < READ_AHEAD;
+    const want = sequential ? Math.max(size, READ_AHEAD) : size;
+    if (this.buf.length < want) this.buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const n = readSync(this.fd, this.buf, got, want - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got < size) throw invalid(this.name, 'the file changed while it was being read');
+    this.start = from;
+    this.end = from + got;
+    return this.buf.subarray(0, size);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,10 +238,11 @@ class LineLayoutFile implements SnapshotFile {
   readonly kind = 'lines';
   readonly fleet = true;
   private readonly fd: number;
-  private readBuf = Buffer.allocUnsafe(1024 * 1024);
+  private readonly reader: BlockReader;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
+    this.reader = new BlockReader(this.fd, basename(path));
   }
 
   /** Blocks as line ranges; `withLines` keeps the block in the buffer and returns its lines. */
@@ -278,14 +304,7 @@ class LineLayoutFile implements SnapshotFile {
 
   readAt(loc: BlockLocator): FileBlock {
     const size = loc.end - loc.start;
-    if (this.readBuf.length < size) this.readBuf = Buffer.allocUnsafe(Math.max(size, this.readBuf.length * 2));
-    let got = 0;
-    while (got < size) {
-      const n = readSync(this.fd, this.readBuf, got, size - got, loc.start + got);
-      if (n === 0) throw invalid(basename(this.path), 'the file changed while it was being read');
-      got += n;
-    }
-    const block = this.readBuf.subarray(0, size);
+    const block = this.reader.get(loc.start, loc.end);
     const lines: Buffer[] = [];
     let from = 0;
     for (;;) {
@@ -305,16 +324,16 @@ class LineLayoutFile implements SnapshotFile {
 }
 
 // ---------------------------------------------------------------------------------------------
-// In memory
+// A single snapshot: parsed whole.
 
 function blockOf(s: Snapshot, where: string): FileBlock {
   return { ...sideOf(s), where, raw: () => undefined };
 }
 
-class InMemoryFile implements SnapshotFile {
+class SingleSnapshotFile implements SnapshotFile {
   readonly kind = 'memory';
-  readonly fleet: boolean;
-  private readonly snapshots: Snapshot[];
+  readonly fleet = false;
+  private readonly snapshot: Snapshot;
 
   constructor(readonly path: string) {
     let doc: unknown;
@@ -323,43 +342,64 @@ class InMemoryFile implements SnapshotFile {
     } catch (err) {
       throw invalid(basename(path), `not valid JSON (${(err as Error).message})`);
     }
-    const r = parseSnapshotDocument(doc, basename(path));
-    this.fleet = r.fleet;
-    this.snapshots = r.snapshots;
+    try {
+      this.snapshot = checkSnapshot(doc, basename(path));
+    } catch (err) {
+      // The quick check stops at the first problem; zod lists them all (it throws here too).
+      parseSnapshotDocument(doc, basename(path));
+      throw err;
+    }
   }
 
-  private whereOf(i: number): string {
-    const s = this.snapshots[i]!;
-    return this.fleet ? `${basename(this.path)} snapshots[${i}] (host ${s.host})` : `${basename(this.path)} (host ${s.host})`;
+  private get where(): string {
+    return `${basename(this.path)} (host ${this.snapshot.host})`;
   }
 
   *blocks(): Generator<FileBlock> {
-    for (let i = 0; i < this.snapshots.length; i++) yield blockOf(this.snapshots[i]!, this.whereOf(i));
+    yield blockOf(this.snapshot, this.where);
   }
 
   index(): IndexEntry[] {
-    return this.snapshots.map((s, i) => ({ header: s, loc: { start: 0, end: 0, ordinal: i, line: 0 } }));
+    return [{ header: this.snapshot, loc: { start: 0, end: 0, ordinal: 0, line: 0 } }];
   }
 
-  readAt(loc: BlockLocator): FileBlock {
-    return blockOf(this.snapshots[loc.ordinal]!, this.whereOf(loc.ordinal));
+  readAt(): FileBlock {
+    return blockOf(this.snapshot, this.where);
   }
 
   close(): void {}
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scanned: big fleets in any other layout.
+// Any other layout of a fleet (one line, pretty-printed, …): a byte scanner splits the file into
+// snapshots; each snapshot is parsed on its own with JSON.parse and checked by hand (no zod on the
+// hot path). Parsing host by host is cheaper than one JSON.parse of the whole file: the garbage
+// collector never has to walk a million live items.
+
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const BACKSLASH = 0x5c;
 
 /** Byte-level JSON scanner over a file: finds the elements of the top-level "snapshots" array. */
 class JsonScanner {
-  private buf = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer;
   private bufStart = 0;
   private len = 0;
   private pos = 0;
   private eof = false;
 
-  constructor(private readonly fd: number, private readonly name: string) {}
+  /** `whole`: the file's bytes when they are already in memory (small files). */
+  constructor(
+    private readonly fd: number,
+    private readonly name: string,
+    whole?: Buffer,
+  ) {
+    if (whole) {
+      this.buf = whole;
+      this.len = whole.length;
+      this.eof = true;
+    } else this.buf = Buffer.allocUnsafe(CHUNK);
+  }
 
   get offset(): number {
     return this.bufStart + this.pos;
@@ -425,50 +465,64 @@ class JsonScanner {
     return this.buf.toString('utf8', start - this.bufStart, end - this.bufStart);
   }
 
-  /** Skip one JSON value (the hot loop: strings and nesting only, no parsing). */
+  /**
+   * Skip one JSON value: strings and nesting only, no parsing (JSON.parse of each snapshot checks
+   * the syntax later). The hot loop of the general reader: inside a string it looks for nothing but
+   * the closing quote and backslashes.
+   */
   skipValue(): void {
     const first = this.peek();
     if (first === -1) this.fail('unexpected end of file');
+    if (first !== LBRACE && first !== LBRACKET && first !== QUOTE) {
+      // A number, true, false or null: up to the next delimiter.
+      for (;;) {
+        while (this.pos < this.len) {
+          const c = this.buf[this.pos]!;
+          if (c === COMMA || c === RBRACE || c === RBRACKET || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return;
+          this.pos++;
+        }
+        if (!this.fill()) return;
+      }
+    }
     let depth = 0;
     let inString = false;
     let escaped = false;
-    let scalar = first !== LBRACE && first !== 0x5b && first !== QUOTE;
     for (;;) {
-      if (this.pos >= this.len) {
-        // Keep nothing behind the cursor: callers that need the bytes re-read them by offset.
-        if (!this.fill()) {
-          if (scalar) return;
-          this.fail('unexpected end of file inside a value');
-        }
-      }
+      if (this.pos >= this.len && !this.fill()) this.fail('unexpected end of file inside a value');
       const buf = this.buf;
       const len = this.len;
       let i = this.pos;
-      for (; i < len; i++) {
-        const c = buf[i]!;
+      if (escaped) {
+        escaped = false;
+        i++;
+      }
+      while (i < len) {
         if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === QUOTE) {
-            inString = false;
-            if (depth === 0) {
-              this.pos = i + 1;
-              return;
+          let c = 0;
+          while (i < len && (c = buf[i]!) !== QUOTE && c !== BACKSLASH) i++;
+          if (i >= len) break;
+          if (c === BACKSLASH) {
+            if (i + 1 < len) i += 2;
+            else {
+              escaped = true;
+              i = len;
             }
+            continue;
           }
-        } else if (scalar) {
-          if (c === COMMA || c === RBRACE || c === 0x5d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+          i++;
+          inString = false;
+          if (depth === 0) {
             this.pos = i;
             return;
           }
-        } else if (c === QUOTE) inString = true;
-        else if (c === LBRACE || c === 0x5b) depth++;
-        else if (c === RBRACE || c === 0x5d) {
-          depth--;
-          if (depth === 0) {
-            this.pos = i + 1;
-            return;
-          }
+          continue;
+        }
+        const c = buf[i++]!;
+        if (c === QUOTE) inString = true;
+        else if (c === LBRACE || c === LBRACKET) depth++;
+        else if ((c === RBRACE || c === RBRACKET) && --depth === 0) {
+          this.pos = i;
+          return;
         }
       }
       this.pos = i;
@@ -486,8 +540,8 @@ class JsonScanner {
       const key = this.string();
       this.expect(0x3a);
       if (key === 'snapshots') {
-        this.expect(0x5b);
-        if (this.peek() === 0x5d) return true;
+        this.expect(LBRACKET);
+        if (this.peek() === RBRACKET) return true;
         for (;;) {
           if (this.peek() !== LBRACE) this.fail('expected a snapshot object');
           const start = this.offset;
@@ -495,7 +549,7 @@ class JsonScanner {
           onElement(start, this.offset);
           const c = this.peek();
           this.pos++;
-          if (c === 0x5d) return true;
+          if (c === RBRACKET) return true;
           if (c !== COMMA) this.fail('expected "," or "]" after a snapshot');
         }
       }
@@ -513,40 +567,41 @@ class ScannedFile implements SnapshotFile {
   readonly fleet = true;
   private readonly fd: number;
   private ranges: BlockLocator[] | undefined;
-  private readBuf = Buffer.allocUnsafe(1024 * 1024);
+  private readonly reader: BlockReader;
+  /** A small file is read once and kept. */
+  private readonly whole: Buffer | undefined;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
+    this.reader = new BlockReader(this.fd, basename(path));
+    if (fstatSync(this.fd).size <= WHOLE_FILE_LIMIT) this.whole = readFileSync(this.fd);
   }
 
   /** Element ranges (one scan, cached: 10,000 ranges are small). */
   locators(): BlockLocator[] | undefined {
     if (this.ranges) return this.ranges;
     const ranges: BlockLocator[] = [];
-    const isFleet = new JsonScanner(this.fd, basename(this.path)).elements((start, end) => ranges.push({ start, end, ordinal: ranges.length, line: 0 }));
+    const isFleet = new JsonScanner(this.fd, basename(this.path), this.whole).elements((start, end) => ranges.push({ start, end, ordinal: ranges.length, line: 0 }));
     if (!isFleet) return undefined;
     this.ranges = ranges;
     return ranges;
   }
 
+  /** The element's bytes, valid until the next read. */
+  private bytesAt(loc: BlockLocator): Buffer {
+    return this.whole ? this.whole.subarray(loc.start, loc.end) : this.reader.get(loc.start, loc.end);
+  }
+
   private parseAt(loc: BlockLocator): Snapshot {
-    const size = loc.end - loc.start;
-    if (this.readBuf.length < size) this.readBuf = Buffer.allocUnsafe(Math.max(size, this.readBuf.length * 2));
-    let got = 0;
-    while (got < size) got += readSync(this.fd, this.readBuf, got, size - got, loc.start + got);
+    const bytes = this.bytesAt(loc);
     const where = `${basename(this.path)} snapshots[${loc.ordinal}]`;
     let doc: unknown;
     try {
-      doc = JSON.parse(this.readBuf.toString('utf8', 0, size));
+      doc = JSON.parse(bytes.toString('utf8'));
     } catch (err) {
-      throw invalid(where, `not valid JSON (${(err as Error).message})`);
+      throw invalid(`${where} (bytes ${loc.start}–${loc.end})`, `not valid JSON (${(err as Error).message})`);
     }
-    const { factors, ...rest } = (doc ?? {}) as { factors?: unknown };
-    const header = parseHeader(JSON.stringify(rest), where);
-    if (typeof factors !== 'object' || factors === null || Array.isArray(factors)) throw invalid(`${where}.factors`, 'expected an object of factor arrays');
-    const checked: Record<string, FactorItem[]> = {};
-    for (const [id, items] of Object.entries(factors)) checked[id] = checkItems(items, `${where}.factors.${id} (host ${header.host})`);
-    return { ...header, factors: checked };
+    return checkSnapshot(doc, where);
   }
 
   *blocks(): Generator<FileBlock> {
@@ -560,17 +615,14 @@ class ScannedFile implements SnapshotFile {
    */
   index(): IndexEntry[] {
     return (this.locators() ?? []).map((loc) => {
-      const head = this.leadingFields(loc);
-      if (head.host !== undefined) return { header: { host: head.host, ...(head.role !== undefined ? { role: head.role } : {}) }, partial: true, loc };
+      const fields = this.leadingFields(loc);
+      if (fields.host !== undefined) return { header: { host: fields.host, ...(fields.role !== undefined ? { role: fields.role } : {}) }, partial: true, loc };
       return { header: this.parseAt(loc), loc };
     });
   }
 
   private leadingFields(loc: BlockLocator): Record<string, string> {
-    const size = Math.min(loc.end - loc.start, 4096);
-    const buf = Buffer.allocUnsafe(size);
-    readSync(this.fd, buf, 0, size, loc.start);
-    const text = buf.toString('utf8');
+    const text = this.bytesAt({ ...loc, end: Math.min(loc.end, loc.start + 1024) }).toString('utf8');
     const out: Record<string, string> = {};
     const field = /\s*"([A-Za-z]+)"\s*:\s*("(?:[^"\\]|\\.)*")\s*,/y;
     field.lastIndex = text.indexOf('{') + 1;
@@ -579,8 +631,8 @@ class ScannedFile implements SnapshotFile {
   }
 
   readAt(loc: BlockLocator): FileBlock {
-    const s = this.parseAt(loc);
-    return blockOf(s, `${basename(this.path)} snapshots[${loc.ordinal}] (host ${s.host})`);
+    const snapshot = this.parseAt(loc);
+    return blockOf(snapshot, `${basename(this.path)} snapshots[${loc.ordinal}] (host ${snapshot.host})`);
   }
 
   close(): void {
@@ -588,13 +640,12 @@ class ScannedFile implements SnapshotFile {
   }
 }
 
-export interface OpenOptions {
-  /** Files up to this size are parsed whole (tests lower it to exercise the scanner). */
-  inMemoryLimit?: number;
-}
-
-/** Open a snapshot or fleet file with the reader that suits its layout and size. */
-export function openSnapshotFile(path: string, options: OpenOptions = {}): SnapshotFile {
+/**
+ * Open a snapshot or fleet file with the reader that suits its layout: Warroom's line layout by its
+ * first line, any other fleet by the scanner, whatever its size; a file without a top-level
+ * "snapshots" is a single snapshot and is parsed whole.
+ */
+export function openSnapshotFile(path: string): SnapshotFile {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -604,20 +655,22 @@ export function openSnapshotFile(path: string, options: OpenOptions = {}): Snaps
     });
   }
   try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.allocUnsafe(Math.min(size, 64));
-    readSync(fd, head, 0, head.length, 0);
-    const text = head.toString('utf8');
+    const head = Buffer.allocUnsafe(64);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const text = head.toString('utf8', 0, n);
     if (text.startsWith(`${FLEET_HEAD}\n`) || text.startsWith(`${FLEET_HEAD}\r\n`)) return new LineLayoutFile(path);
-    if (size <= (options.inMemoryLimit ?? IN_MEMORY_LIMIT)) return new InMemoryFile(path);
   } finally {
     closeSync(fd);
   }
   const scanned = new ScannedFile(path);
-  if (scanned.locators()) return scanned;
+  try {
+    if (scanned.locators()) return scanned;
+  } catch (err) {
+    scanned.close();
+    throw err;
+  }
   scanned.close();
-  // A single snapshot bigger than the limit: one host cannot be split further, so parse it whole.
-  return new InMemoryFile(path);
+  return new SingleSnapshotFile(path);
 }
 
 /**
