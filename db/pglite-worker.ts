@@ -66,8 +66,13 @@ function deserializeDbError(e: SerializedDbError): Error {
   return Object.assign(err, e.fields);
 }
 
+/** The store, and its thread (for tests and diagnostics: its threadId, or to see it end). */
+export interface PgliteWorkerDb extends PgliteDb {
+  readonly worker: Worker;
+}
+
 /** Start PGlite in a worker thread (`dataDir` undefined: in memory); resolves once the engine is open. */
-export async function createPgliteWorkerDb(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
+export async function createPgliteWorkerDb(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteWorkerDb> {
   const setup: PgliteWorkerSetup = { ...(dataDir ? { dataDir } : {}), ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) };
   const worker: Worker = startModuleWorker(import.meta.url, './pglite-worker-entry', { workerData: setup });
 
@@ -146,6 +151,7 @@ export async function createPgliteWorkerDb(dataDir?: string, options: PgliteOpti
   return {
     kind: 'pglite',
     description: `pglite ${dataDir ?? '(memory)'} (worker thread)`,
+    worker,
     query<T extends Row>(sql: string, params?: readonly unknown[]) {
       return call<T[]>(params ? { type: 'query', sql, params } : { type: 'query', sql });
     },
