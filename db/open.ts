@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../core/config.js';
 import type { Db } from './db.js';
 import { migrate } from './migrate.js';
-import { createPgliteDb } from './pglite.js';
+import { createPgliteWorkerDb } from './pglite-worker.js';
 import { createPostgresDb } from './postgres.js';
 import { acquireStoreLock, type AcquireOptions } from './store-lock.js';
 
@@ -16,7 +16,8 @@ export interface OpenDbOptions {
 
 /**
  * The store the configuration asks for, migrated and ready: PostgreSQL when DATABASE_URL is
- * set, otherwise PGlite under WARROOM_HOME, held by this process alone.
+ * set, otherwise PGlite under WARROOM_HOME, held by this process alone and run in a worker thread
+ * (pglite-worker.ts), so its SQL never holds up the event loop that answers HTTP.
  */
 export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'WARROOM_HOME'>, options: OpenDbOptions = {}): Promise<Db> {
   let db: Db;
@@ -27,7 +28,7 @@ export async function openDb(config: Pick<Config, 'DATABASE_URL' | 'WARROOM_HOME
     const lock = await acquireStoreLock(home, options.owner ?? { role: 'command', command: 'warroom' });
     let pglite: Db;
     try {
-      pglite = await createPgliteDb(join(home, 'pgdata'));
+      pglite = await createPgliteWorkerDb(join(home, 'pgdata'));
     } catch (err) {
       lock.release();
       throw err;

@@ -14,17 +14,26 @@ export interface PgliteOptions {
 }
 
 /**
- * Embedded PostgreSQL (WASM) with pgvector. `dataDir` undefined means in memory (tests).
- * PGlite is single-connection: statements are serialised by the library itself.
+ * The engine itself, as every embedded store opens it (in this thread, or in the worker of
+ * pglite-worker.ts): pgvector, and int8/numeric parsed to numbers as the `pg` driver does.
  */
-export async function createPgliteDb(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
+export async function openPglite(dataDir: string | undefined, loadDataDir?: Blob): Promise<PGlite> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create({
+  return PGlite.create({
     ...(dataDir ? { dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    ...(loadDataDir ? { loadDataDir } : {}),
     extensions: { vector },
     parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v) },
   });
+}
+
+/**
+ * Embedded PostgreSQL (WASM) with pgvector, in this thread: its queries run on this event loop
+ * (see createPgliteWorkerDb for the one the running app uses). `dataDir` undefined means in memory (tests).
+ * PGlite is single-connection: statements are serialised by the library itself.
+ */
+export async function createPgliteDb(dataDir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
+  const pg = await openPglite(dataDir, options.loadDataDir);
 
   const query = async <T extends Row>(sql: string, params?: readonly unknown[]): Promise<T[]> => {
     const res = await pg.query<T>(sql, params as unknown[] | undefined);

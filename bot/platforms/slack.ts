@@ -61,14 +61,12 @@ const EVENT_CLAIM_TTL_MS = 60 * 60_000;
 /** The context property (Bolt's customProperties) carrying the digest of a verified request's signature. */
 const REQUEST_KEY = 'warroomRequestKey';
 
-/** The context property holding an acknowledgement already sent while the replay claim was slow. */
-const EARLY_ACK = 'warroomEarlyAck';
-/** Slack gives 3 s; a claim slower than this is acknowledged first. */
-const EARLY_ACK_MS = 1500;
+/** The context property holding the acknowledgement the de-duplication middleware sent, first thing. */
+const ACKED = 'warroomAcked';
 
-/** Acknowledge unless the de-duplication middleware already did (a slow claim). */
+/** Acknowledge unless the de-duplication middleware already did (it does, for every command and action). */
 async function ackOnce(context: Record<string, unknown>, ack: () => Promise<void>): Promise<void> {
-  if (context[EARLY_ACK]) await context[EARLY_ACK];
+  if (context[ACKED]) await context[ACKED];
   else await ack();
 }
 
@@ -418,50 +416,44 @@ export function createSlackPlatform(bot: Bot, options: SlackPlatformOptions): Sl
     });
 
     // Before every listener, after Bolt has verified the signature: what arrives twice runs once.
-    // Events are already acknowledged by Bolt at this point; commands and actions are acknowledged here
-    // when dropped, so Slack sees a 200 and does not try again.
+    // Events are already acknowledged by Bolt at this point; commands and actions are acknowledged here,
+    // first, before the claim touches the store: an acknowledgement is only "received" (Slack's 3 s), and
+    // a replay or a retry gets the same 200 whether it then runs or is dropped. A busy store (twenty
+    // declarations at once, a big alert batch) therefore never delays it.
     app.use(async (args) => {
       const { body, context, next } = args;
       const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (response?: string) => Promise<void>) : undefined;
-      const b = body as { type?: unknown; command?: unknown; event_id?: unknown; event?: { type?: unknown } };
+      const b = body as { type?: unknown; command?: unknown; event_id?: unknown; event?: { type?: unknown }; channel_id?: unknown; user_id?: unknown; text?: unknown };
       const what = typeof b.command === 'string' ? `command ${b.command}` : b.type === 'event_callback' ? `event ${String(b.event?.type)}` : `${String(b.type)}`;
+      if (ack) context[ACKED] = ack().catch((err: unknown) => log.warn({ what, err: errorMessage(err) }, 'slack ack failed'));
       let verdict: 'replay' | 'retry' | undefined;
-      // A busy store (PGlite in the middle of a big alert batch) must not make Slack time out the
-      // command: when the claim is slow, acknowledge first (the listener then does not again).
-      const claim = repeated(args as AnyMiddlewareArgs & { context: Record<string, unknown> });
-      let early: ReturnType<typeof setTimeout> | undefined;
-      if (ack) {
-        early = setTimeout(() => {
-          context[EARLY_ACK] = ack().catch((err: unknown) => log.warn({ what, err: errorMessage(err) }, 'early slack ack failed'));
-        }, EARLY_ACK_MS);
-      }
       try {
-        verdict = await claim;
+        verdict = await repeated(args as AnyMiddlewareArgs & { context: Record<string, unknown> });
       } catch (err) {
         // Without the store, "once" cannot be promised: refuse rather than risk running it twice.
         log.error({ what, err: errorMessage(err) }, 'could not record the slack delivery; dropped');
-        clearTimeout(early);
-        if (ack) {
-          const text = typeof (body as { text?: unknown }).text === 'string' ? String((body as { text: string }).text) : '';
-          const sorry =
-            typeof b.command === 'string'
-              ? t(detectLang(text), 'Warroom 暂时无法记录这个请求（数据库不可用），未执行。请稍后重试。', 'Warroom could not record this request (its database is unavailable), so it did not run it. Please try again shortly.')
-              : undefined;
-          if (context[EARLY_ACK]) {
-            await context[EARLY_ACK];
-            const respond = 'respond' in args && typeof args.respond === 'function' ? (args.respond as (m: { text: string; response_type: 'ephemeral' }) => Promise<unknown>) : undefined;
-            if (sorry && respond) await respond({ text: sorry, response_type: 'ephemeral' }).catch(() => undefined);
-          } else await ack(sorry);
+        if (typeof b.command === 'string' && typeof b.channel_id === 'string' && typeof b.user_id === 'string') {
+          await context[ACKED];
+          const text = t(
+            detectLang(typeof b.text === 'string' ? b.text : ''),
+            'Warroom 暂时无法记录这个请求（数据库不可用），未执行。请稍后重试。',
+            'Warroom could not record this request (its database is unavailable), so it did not run it. Please try again shortly.',
+          );
+          const respond = 'respond' in args && typeof args.respond === 'function' ? (args.respond as (m: { text: string; response_type: 'ephemeral' }) => Promise<unknown>) : undefined;
+          try {
+            await client.chat.postEphemeral({ channel: b.channel_id, user: b.user_id, text });
+          } catch {
+            // Not in that channel: the command's response_url reaches the person anywhere.
+            await respond?.({ text, response_type: 'ephemeral' }).catch(() => undefined);
+          }
         }
         return;
       }
-      clearTimeout(early);
       if (verdict) {
         log.info(
           { what, reason: verdict, retryNum: context.retryNum, retryReason: context.retryReason, ...(typeof b.event_id === 'string' ? { eventId: b.event_id } : {}) },
           verdict === 'replay' ? 'slack request replayed; acknowledged and dropped' : 'slack event delivered again; acknowledged and dropped',
         );
-        if (ack && !context[EARLY_ACK]) await ack();
         return;
       }
       await next();

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Db } from '../../db/db.js';
 import { migrate } from '../../db/migrate.js';
 import { createPgliteDb } from '../../db/pglite.js';
+import { createPgliteWorkerDb } from '../../db/pglite-worker.js';
 import { createPostgresDb } from '../../db/postgres.js';
 
 /**
@@ -24,6 +25,13 @@ export function requireEnv(name: 'DATABASE_URL' | 'REDIS_URL'): string {
 
 export async function createTestPglite(): Promise<Db> {
   const db = await createPgliteDb();
+  await migrate(db);
+  return db;
+}
+
+/** In-memory PGlite in a worker thread, as the running app opens its embedded store (db/open.ts), migrated. */
+export async function createTestPgliteWorker(): Promise<Db> {
+  const db = await createPgliteWorkerDb();
   await migrate(db);
   return db;
 }
@@ -55,18 +63,29 @@ export async function createTestPostgres(): Promise<{ db: Db; url: string; drop(
 }
 
 export interface DriverCase {
-  name: 'pglite' | 'postgres';
+  name: 'pglite' | 'pglite-worker' | 'postgres';
   enabled: boolean;
   open(): Promise<{ db: Db; close(): Promise<void> }>;
 }
 
-/** The two store drivers, for `describe.each`: the same tests run on both. */
+/**
+ * The store drivers, for `describe.each`: the same tests run on each. PGlite twice: in the test's
+ * thread (as most unit tests use it) and in a worker thread (as the running app does).
+ */
 export const drivers: DriverCase[] = [
   {
     name: 'pglite',
     enabled: true,
     async open() {
       const db = await createTestPglite();
+      return { db, close: () => db.close() };
+    },
+  },
+  {
+    name: 'pglite-worker',
+    enabled: true,
+    async open() {
+      const db = await createTestPgliteWorker();
       return { db, close: () => db.close() };
     },
   },

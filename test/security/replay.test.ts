@@ -386,9 +386,13 @@ for (const store of storeCases) describe.skipIf(!store.enabled)(`replays and ret
     await withInstance({ ...slackEnv(slack), ...wecomEnv(wecom) }, async (i) => {
       await i.db.exec('ALTER TABLE request_claims RENAME TO request_claims_away');
       try {
+        const told = () => slack.callsOf('chat.postEphemeral').filter((c) => c.body.channel === 'C0GENERAL' && /could not record this request|无法记录/.test(String(c.body.text)));
+        const toldBefore = told().length;
         const r = await send(i.url('/slack/events'), command);
         expect(r.status).toBe(200);
-        expect(r.body).toMatch(/could not record this request|无法记录/);
+        // Acknowledged at once; the person is told privately in the channel once the claim has failed.
+        await waitFor(() => told().length > toldBefore, 'the ephemeral "could not record" message');
+        expect(told().at(-1)!.body.user).toBe(slackOf.get('songkai'));
         expect(await sendWeCom(i.url('/wecom/callback'), cb)).toBe(503);
         await sleep(300);
         await i.warroom.platforms.settled();

@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { WarroomError } from '../../../core/errors.js';
+import { startModuleWorker } from '../../../core/module-worker.js';
 import { DiffTally, diffHost, sameItems, type HostDiff, type TallyPart } from './engine.js';
 import type { NoiseRules, UserNoiseRule } from './noise.js';
 import { openSnapshotFile, type BlockLocator, type FileBlock, type IndexEntry, type SnapshotFile } from './snapshot-files.js';
@@ -162,24 +161,8 @@ export type FromWorker =
 
 const CHUNK_HOSTS = 200;
 
-/** tsx's ESM register API, found through its package.json (`import.meta.resolve` is missing under vitest). */
-function tsxEsmApi(from: string): string {
-  const pkgPath = createRequire(from).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
-  const rel = pkg.exports?.['./esm/api']?.import?.default;
-  if (!rel) throw new Error('tsx is installed without its ESM API (tsx/esm/api); run the compiled build (npm run build) instead');
-  return join(dirname(pkgPath), rel);
-}
-
 function startWorker(setup: WorkerSetup): Worker {
-  const self = import.meta.url;
-  const workerUrl = new URL(self.endsWith('.ts') ? './diff-worker.ts' : './diff-worker.js', self);
-  if (!self.endsWith('.ts')) return new Worker(workerUrl, { workerData: setup });
-  // Running from the TypeScript sources (tsx, vitest): Node 20 does not hand tsx's loader to worker
-  // threads, so the worker registers it before loading its module.
-  const api = pathToFileURL(tsxEsmApi(self)).href;
-  const boot = `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: setup });
+  return startModuleWorker(import.meta.url, './diff-worker', { workerData: setup });
 }
 
 async function diffInWorkers(
