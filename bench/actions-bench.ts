@@ -10,7 +10,10 @@
  *                         the request) to the processor starting the tool's first step; also when
  *                         approve() returned and when the worker called the processor;
  *   throughput:           M approved actions waiting on the queue, then the worker started: time until
- *                         every one has succeeded.
+ *                         every one has succeeded;
+ *   raw BullMQ (peer):    in the same run, M jobs with an empty processor on a queue of their own on the
+ *                         same Redis, one worker at the same concurrency: the ceiling of the queue itself,
+ *                         so the actions' jobs/s reads as a share of it.
  *
  *   node --import tsx bench/actions-bench.ts [--actions 200] [--throughput 500] [--concurrency N]
  *
@@ -18,6 +21,8 @@
  * both. Percentiles are nearest-rank. Prints figures; exits non-zero only if the benchmark could not run.
  */
 import { randomBytes } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { createApp } from '../app/create-app.js';
@@ -205,8 +210,38 @@ async function run(db: Db, kind: string, redisUrl: string): Promise<void> {
     const perAction = ids.map((id) => marks.get(id)!).map((m) => m.ended! - m.called!);
     console.log(`throughput: ${M} approved no-op actions (${waiting} waiting on the queue; requested and approved in ${(queuedMs / 1000).toFixed(1)} s, ${Math.round(M / (queuedMs / 1000))}/s)`);
     console.log(`  one worker, concurrency ${concurrency}: all ended in ${(runMs / 1000).toFixed(2)} s = ${(M / (runMs / 1000)).toFixed(0)} jobs/s; succeeded ${ok} of ${M}; per job (processor call → end) ${spread(perAction)}`);
+    const raw = await rawBullmq(redisUrl, `${prefix}-raw`, concurrency, M);
+    const actionsRate = M / (runMs / 1000);
+    console.log(`  peer: raw BullMQ, ${M} jobs with an empty processor, one worker, concurrency ${concurrency}: ${raw.toFixed(0)} jobs/s — the actions reach ${Math.round((actionsRate / raw) * 100)} % of it`);
   } finally {
     await through.stop();
+  }
+}
+
+/** Jobs/s of BullMQ alone on the same Redis: M jobs added in bulk, then a worker with an empty processor. */
+async function rawBullmq(redisUrl: string, prefix: string, concurrency: number, m: number): Promise<number> {
+  const producer = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const consumer = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('bench-raw', { connection: producer, prefix });
+  try {
+    await queue.addBulk(Array.from({ length: m }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } })));
+    let done = 0;
+    let finish!: () => void;
+    const all = new Promise<void>((resolve) => (finish = resolve));
+    const t0 = performance.now();
+    const worker = new Worker('bench-raw', async () => undefined, { connection: consumer, prefix, concurrency });
+    worker.on('completed', () => {
+      if (++done === m) finish();
+    });
+    await all;
+    const seconds = (performance.now() - t0) / 1000;
+    await worker.close();
+    return m / seconds;
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    producer.disconnect();
+    consumer.disconnect();
   }
 }
 
