@@ -68,11 +68,11 @@ describe('warroom localize eval', () => {
   it('the card puts the culprit in its first three everywhere, first far more often than any naive ranker', () => {
     const card = report.rates.warroom;
     // Measured (2026-12-03, 68 scenarios, 24 of them written after the first ranker and apart from it):
-    // tune 33/34 top-1, held out 26/34 top-1 (of the first 22 held out 18, of the 12 new 8), top-3 68/68.
+    // tune 32/34 top-1, held out 29/34 top-1 (of the first 22 held out 19, of the 12 new 10), top-3 68/68.
     // The goal for held out is 90 % top-1: the floor guards what was reached, not the goal.
     expect(card.all.top3).toBe(card.all.total);
     expect(card.tune.top1 / card.tune.total).toBeGreaterThanOrEqual(0.9);
-    expect(card.heldout.top1 / card.heldout.total).toBeGreaterThanOrEqual(0.7);
+    expect(card.heldout.top1 / card.heldout.total).toBeGreaterThanOrEqual(0.8);
     for (const naive of ['nearest', 'risk-nearest', 'same-system'] as const) expect(card.all.top1).toBeGreaterThan(report.rates[naive].all.top1 * 2);
   });
 });

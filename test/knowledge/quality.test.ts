@@ -18,9 +18,10 @@ const MIN_RECALL_AT_3 = 1.0;
 const MIN_RECALL_AT_1 = 0.95;
 /**
  * Floors per split of the paraphrase set, below what was measured with the offline embedder:
- * dev 0.966 / 1.000, heldout 0.843 / 0.961 at recall@1 / recall@3 (51 queries: round 1 0.862 / 0.966,
- * round 2, written after round 1 was measured and never tuned on, 0.818 / 0.955). Before the grown
- * glossary: dev 0.690 / 0.862, heldout 0.706 / 0.824.
+ * dev 0.939 / 1.000, heldout 0.817 / 0.944 at recall@1 / recall@3 (71 queries: round 1 0.862 / 0.966,
+ * round 2, written after round 1 was measured and never tuned on, 0.818 / 0.955; round 3, written apart
+ * from the glossary, 0.750 / 0.900). Before the grown glossary (round 1 only): dev 0.690 / 0.862,
+ * heldout 0.706 / 0.824.
  */
 const PARAPHRASE_FLOORS = { dev: { recallAt1: 0.93, recallAt3: 0.96 }, heldout: { recallAt1: 0.8, recallAt3: 0.9 } } as const;
 

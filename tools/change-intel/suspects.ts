@@ -27,8 +27,6 @@ export const WEIGHTS = {
   self: 0.25,
   /** Where: on a system the failing one depends on (upstream): failure flows from it to the system. */
   upstream: 0.18,
-  /** Where: on an upstream system that the alerts implicate (it alerts too, or an alert names it as the upstream): as good as the system itself. */
-  upstreamAlerting: 0.25,
   /** Where: on a consumer of the failing system (downstream): failure rarely flows back up. */
   downstream: 0.02,
   /** Where: any other system (not a direct neighbour). */
@@ -38,14 +36,13 @@ export const WEIGHTS = {
    * name. The strongest single signal: a log-level change does not explain TLS handshake failures.
    */
   relevance: 0.35,
-  /**
-   * r combines independent pieces of evidence, each worth a share s: r = 1 − Π(1 − s), so each
-   * one adds to r, but less as r nears 1 (nothing is more than certain).
-   * s of a host, path, channel, route, table or identifier that the alerts name and the change touched.
-   */
-  relevanceEntity: 0.6,
-  /** s per distinct word (component, parameter, object) shared with the alerts or symptom, synonyms in either language included. */
+  /** r: a host, path, channel, route… that an alert label names and the change touched; more of them add a little. */
+  relevanceEntity: 0.4,
+  relevanceEntityMore: 0.1,
+  relevanceEntityMax: 0.6,
+  /** r: per distinct word (component, parameter, object) shared with the alerts or symptom, synonyms in either language included. */
   relevanceTerm: 0.3,
+  relevanceTermMax: 0.9,
   /** r: a word found only in the ticket's title, not in its objects, description or events, counts this share. */
   relevanceTitleOnly: 0.5,
   /** r is multiplied by this for a change that only touched monitoring (alert rules, thresholds, dashboards): it alters what is seen, not what runs. */
@@ -338,11 +335,6 @@ export interface SymptomProfile {
   fromAlerts: boolean;
 }
 
-/** Identifiers in free text (sys_trade_calendar, /app/trade/order, trd-app-03, jzjy.rpc.transfer): specific enough to be entities. */
-function identifiers(text: string): string[] {
-  return [...text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.]*[-/_][A-Za-z0-9_./-]*[A-Za-z0-9]/g)].map((m) => m[0]).filter((m) => /[a-z]/i.test(m));
-}
-
 export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefined, drop: Set<string>): SymptomProfile {
   const ws = new Set<string>();
   const entities: Entity[] = [];
@@ -355,11 +347,9 @@ export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefin
   };
   for (const a of alerts) {
     for (const w of words(a.title, drop)) ws.add(w);
-    for (const id of identifiers(a.title)) addEntity('alert', id);
     for (const [k, v] of Object.entries(a.labels)) {
       if (LABEL_SKIP.has(k) || (typeof v !== 'string' && typeof v !== 'number')) continue;
       addEntity(k, String(v));
-      for (const id of identifiers(String(v))) if (id !== String(v)) addEntity(k, id);
       // An instance label (10.0.0.5:9100, trd-app-01:8080) names a host with a port.
       const host = String(v).match(/^([\w.-]+):\d+$/);
       if (host) addEntity(k, host[1]!);
@@ -371,7 +361,7 @@ export function symptomProfile(alerts: SymptomAlert[], symptom: string | undefin
   }
   if (symptom) {
     for (const w of words(symptom, drop)) ws.add(w);
-    for (const id of identifiers(symptom)) addEntity('symptom', id);
+    for (const m of symptom.matchAll(/[A-Za-z0-9][A-Za-z0-9_.]*[-/_][A-Za-z0-9_./-]+/g)) if (/[a-z]/i.test(m[0])) addEntity('symptom', m[0]);
   }
   return { words: ws, entities, fromAlerts: alerts.length > 0 };
 }
@@ -449,8 +439,7 @@ export interface Relevance {
 
 export function relevanceOf(touched: Touched, profile: SymptomProfile, drop: Set<string>): Relevance {
   const entities = profile.entities.filter((e) => entityMatches(e, touched));
-  // The pieces of a matched entity (trade, order of /app/trade/order) are that entity, not more evidence.
-  const named = new Set(entities.flatMap((e) => [e.value, ...tokenize(e.value)]));
+  const named = new Set(entities.map((e) => e.value));
   const matched = [...new Set(words(touched.text, drop))].filter((w) => !named.has(w) && [...expand(w)].some((x) => profile.words.has(x)));
   // One word per idea: 据库 inside 数据库 goes; maxPoolSize is shown beside its synonym 连接池 and counts once.
   const whole = matched.filter((w) => !matched.some((m) => m !== w && m.includes(w)));
@@ -461,12 +450,10 @@ export function relevanceOf(touched: Touched, profile: SymptomProfile, drop: Set
     if (k) k.also.push(w);
     else kept.push({ word: w, also: [] });
   }
+  const eScore = entities.length ? Math.min(WEIGHTS.relevanceEntityMax, WEIGHTS.relevanceEntity + WEIGHTS.relevanceEntityMore * (entities.length - 1)) : 0;
   const body = new Set(words(touched.title ? touched.text.replace(touched.title, ' ') : touched.text, drop));
-  const shares = [
-    ...entities.map(() => WEIGHTS.relevanceEntity),
-    ...kept.map((k) => WEIGHTS.relevanceTerm * ([k.word, ...k.also].some((w) => body.has(w)) ? 1 : WEIGHTS.relevanceTitleOnly)),
-  ];
-  const r = 1 - shares.reduce((left, share) => left * (1 - share), 1);
+  const wScore = Math.min(WEIGHTS.relevanceTermMax, kept.reduce((sum, k) => sum + WEIGHTS.relevanceTerm * ([k.word, ...k.also].some((w) => body.has(w)) ? 1 : WEIGHTS.relevanceTitleOnly), 0));
+  const r = Math.min(1, eScore + wScore);
   const displayed = new Set<string>();
   const shown = kept.flatMap((k) => {
     const word = shownWord(k.word, touched.text);
@@ -551,18 +538,10 @@ export function rankSuspects(input: SuspectInput): SuspectRanking {
     return WEIGHTS.recency / (1 + d);
   };
 
-  // Upstream systems the alerts implicate: they alert themselves, or an alert's label names them.
-  const implicated = new Set(
-    input.upstream.filter((u) => input.alerts.some((a) => a.system === u || Object.entries(a.labels).some(([k, v]) => !LABEL_SKIP.has(k) && typeof v === 'string' && v.toLowerCase() === u.toLowerCase()))),
-  );
   const scoreWhere = (system: string, reasons: Reasons): number => {
     if (system === input.system.id) {
       reasons.add('on the system itself', '本系统');
       return WEIGHTS.self;
-    }
-    if (implicated.has(system)) {
-      reasons.add(`upstream: ${input.system.id} depends on ${system}, which the alerts implicate`, `上游：${input.system.id} 依赖 ${system}，告警指向它`);
-      return WEIGHTS.upstreamAlerting;
     }
     if (input.upstream.includes(system)) {
       reasons.add(`upstream: ${input.system.id} depends on ${system}`, `上游：${input.system.id} 依赖 ${system}`);
