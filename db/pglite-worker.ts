@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../core/module-worker.js';
 import type { Queryable, Row } from './db.js';
-import type { PgliteDb, PgliteOptions } from './pglite.js';
+import { embeddedStoreHelpers, type PgliteDb, type PgliteOptions } from './pglite.js';
 
 /**
  * Embedded PostgreSQL (PGlite) in a worker thread, behind the same `PgliteDb` interface as the
@@ -139,13 +139,8 @@ export async function createPgliteWorkerDb(dataDir?: string, options: PgliteOpti
     throw err;
   }
 
-  // See createPgliteDb: a ping queued behind a long transaction counts the transaction's progress.
-  const progressWaiters = new Set<() => void>();
-  const progressed = () => {
-    for (const w of progressWaiters) w();
-    progressWaiters.clear();
-  };
-  const locks = new Set<string>();
+  // A ping queued behind a long transaction counts the transaction's progress; locks live in this thread.
+  const { progressed, ping, tryLock } = embeddedStoreHelpers(() => call({ type: 'query', sql: 'SELECT 1' }));
   let closing: Promise<void> | undefined;
 
   return {
@@ -183,30 +178,8 @@ export async function createPgliteWorkerDb(dataDir?: string, options: PgliteOpti
         progressed();
       }
     },
-    async tryLock(name) {
-      if (locks.has(name)) return undefined;
-      locks.add(name);
-      let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        locks.delete(name);
-      };
-    },
-    async ping() {
-      let waiter: (() => void) | undefined;
-      const progress = new Promise<void>((resolve) => {
-        waiter = resolve;
-        progressWaiters.add(resolve);
-      });
-      try {
-        const answer = call({ type: 'query', sql: 'SELECT 1' });
-        answer.catch(() => {});
-        await Promise.race([answer, progress]);
-      } finally {
-        progressWaiters.delete(waiter!);
-      }
-    },
+    tryLock,
+    ping,
     async dump() {
       return call<Blob>({ type: 'dump' });
     },

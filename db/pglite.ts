@@ -40,17 +40,7 @@ export async function createPgliteDb(dataDir?: string, options: PgliteOptions = 
     return res.rows;
   };
 
-  // A statement finished inside a running transaction: the engine is alive and working. PGlite runs
-  // one thing at a time, so a ping queued behind a long transaction (a big alert batch) would wait
-  // for all of it; it counts that progress instead (see ping).
-  const progressWaiters = new Set<() => void>();
-  const progressed = () => {
-    for (const w of progressWaiters) w();
-    progressWaiters.clear();
-  };
-
-  // One process owns an embedded store, so a lock held in memory is held for every user of it.
-  const locks = new Set<string>();
+  const { progressed, ping, tryLock } = embeddedStoreHelpers(() => pg.query('SELECT 1'));
 
   return {
     kind: 'pglite',
@@ -83,15 +73,37 @@ export async function createPgliteDb(dataDir?: string, options: PgliteOptions = 
         })
         .finally(progressed);
     },
-    async tryLock(name) {
-      if (locks.has(name)) return undefined;
-      locks.add(name);
-      let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        locks.delete(name);
-      };
+    tryLock,
+    ping,
+    async dump() {
+      return pg.dumpDataDir('none');
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}
+
+/**
+ * What both embedded stores (in process, and in a worker thread) share.
+ * - progress-aware ping: a statement finished inside a running transaction means the engine is alive
+ *   and working. PGlite runs one thing at a time, so a ping queued behind a long transaction (a big
+ *   alert batch) would wait for all of it; it counts that progress instead. Call `progressed` after
+ *   each statement of a transaction and when it ends.
+ * - named locks held in memory: one process owns an embedded store, so a lock held here is held for
+ *   every user of it.
+ */
+export function embeddedStoreHelpers(selectOne: () => Promise<unknown>): {
+  progressed: () => void;
+  ping: () => Promise<void>;
+  tryLock: (name: string) => Promise<(() => Promise<void>) | undefined>;
+} {
+  const progressWaiters = new Set<() => void>();
+  const locks = new Set<string>();
+  return {
+    progressed() {
+      for (const w of progressWaiters) w();
+      progressWaiters.clear();
     },
     async ping() {
       // Alive when it answers, or when a transaction it is busy with completes a statement meanwhile.
@@ -101,18 +113,22 @@ export async function createPgliteDb(dataDir?: string, options: PgliteOptions = 
         progressWaiters.add(resolve);
       });
       try {
-        const answer = pg.query('SELECT 1');
+        const answer = selectOne();
         answer.catch(() => {}); // when progress wins, a later failure of the queued query is nobody's
         await Promise.race([answer, progress]);
       } finally {
         progressWaiters.delete(waiter!);
       }
     },
-    async dump() {
-      return pg.dumpDataDir('none');
-    },
-    async close() {
-      await pg.close();
+    async tryLock(name) {
+      if (locks.has(name)) return undefined;
+      locks.add(name);
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        locks.delete(name);
+      };
     },
   };
 }
