@@ -22,7 +22,7 @@ import { createLogger } from '../core/logger.js';
 import type { Db } from '../db/db.js';
 import { loadDemo } from '../db/demo.js';
 import { migrate } from '../db/migrate.js';
-import { createPgliteDb } from '../db/pglite.js';
+import { createPgliteWorkerDb } from '../db/pglite-worker.js';
 import { withBenchDatabase } from './bench-db.js';
 
 function arg(name: string, fallback: number): number {
@@ -127,10 +127,11 @@ async function run(db: Db, kind: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const pglite = await createPgliteDb();
+  // As `warroom start` opens the embedded store: PGlite in a worker thread (db/open.ts).
+  const pglite = await createPgliteWorkerDb();
   try {
     await migrate(pglite);
-    await run(pglite, 'PGlite (in memory)');
+    await run(pglite, 'PGlite in a worker thread (in memory), as warroom start opens it');
   } finally {
     await pglite.close();
   }
