@@ -1,17 +1,14 @@
 /**
  * Per-ranking latency of the knowledge search at 10k chunks (diagnostics behind the kb-bench
- * figures), on PGlite (always) and PostgreSQL (when DATABASE_URL is set): a `SELECT 1` round trip
- * (the floor), the store's search statistics, chunk BM25, runbook BM25, both BM25 rankings in one
- * statement as search runs them, the vector ranking, the raw pgvector query (`ORDER BY embedding <=>
- * $1 LIMIT k`, exact, no index settings), the query embedding, the fetch of the hits and the whole search.
- * It also compares the vector ranking with the exact nearest neighbours (recall of the index).
+ * figures), on PGlite (always) and PostgreSQL (when DATABASE_URL is set): the parts kb-bench prints
+ * (floors, BM25 chunks / runbooks, vectors, raw pgvector queries, fetch), over the 60 eval-set
+ * queries, and the recall of the HNSW vector ranking against the exact nearest neighbours.
  * PROFILE_EXPLAIN=1 prints the plans of the lexical and vector statements.
  * Run: bash scripts/test-all.sh --exec node --import tsx bench/kb-profile.ts (or without the wrapper: PGlite only)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { packageRoot } from '../core/paths.js';
 import type { Db } from '../db/db.js';
 import { toVectorLiteral } from '../db/db.js';
@@ -23,32 +20,9 @@ import { queryTerms } from '../knowledge/index-text.js';
 import { ingestRunbooks } from '../knowledge/ingest.js';
 import * as search from '../knowledge/search.js';
 import { withBenchDatabase } from './bench-db.js';
-import { buildCorpus } from './kb-bench.js';
+import { buildCorpus, formatTiming, searchParts, timeEach } from './kb-bench.js';
 
 const K = 40;
-
-export interface Timing {
-  name: string;
-  mean: number;
-  p50: number;
-  p95: number;
-}
-
-export async function timeEach(name: string, qs: string[], fn: (q: string) => Promise<unknown>): Promise<Timing> {
-  for (const q of qs.slice(0, 10)) await fn(q);
-  const t: number[] = [];
-  for (const q of qs) {
-    const s = performance.now();
-    await fn(q);
-    t.push(performance.now() - s);
-  }
-  t.sort((a, b) => a - b);
-  return { name, mean: t.reduce((s, x) => s + x, 0) / t.length, p50: t[Math.floor(t.length / 2)]!, p95: t[Math.min(t.length - 1, Math.floor(t.length * 0.95))]! };
-}
-
-export function formatTiming(t: Timing): string {
-  return `${t.name.padEnd(22)} mean ${t.mean.toFixed(2).padStart(6)}  p50 ${t.p50.toFixed(2).padStart(6)}  p95 ${t.p95.toFixed(2).padStart(6)} ms`;
-}
 
 async function profile(label: string, db: Db, dir: string): Promise<void> {
   const e = new OfflineEmbedder();
@@ -96,19 +70,8 @@ async function profile(label: string, db: Db, dir: string): Promise<void> {
   }
   console.log(`vector ranking recall@${K} against exact cosine: ${(hit / want).toFixed(3)}`);
 
-  const parts: Array<[string, (q: string) => Promise<unknown>]> = [
-    ['SELECT 1 (floor)', () => db.query('SELECT 1')],
-    ['stats (kb_meta)', () => db.query('SELECT key, value FROM kb_meta')],
-    ['BM25 chunks', (q) => search.rankLexical(db, q, K, 'chunks')],
-    ['BM25 runbooks', (q) => search.rankLexical(db, q, K, 'runbooks')],
-    ['BM25 both (1 stmt)', (q) => search.rankLexical(db, q, K)],
-    ['vector ranking', (q) => search.rankVector(db, q, e, K, stats)],
-    ['raw pgvector exact', (q) => exact(q)],
-    ['embed query', (q) => e.embed([q])],
-    ['fetch hits', () => db.query(`SELECT c.id, c.runbook_id, r.title, c.section, r.source, c.content FROM runbook_chunks c JOIN runbooks r ON r.id = c.runbook_id WHERE c.id = ANY($1::text[])`, [['rb-bench-1#0', 'rb-bench-2#3', 'rb-bench-3#1', 'rb-bench-4#2', 'rb-bench-5#5']])],
-    ['searchRunbooks', (q) => search.searchRunbooks(db, q, e)],
-  ];
-  for (const [n, fn] of parts) console.log(formatTiming(await timeEach(n, qs, fn)));
+  for (const t of await searchParts(db, qs, e, K)) console.log(formatTiming(t));
+  console.log(formatTiming(await timeEach('search (searchRunbooks, top 5)', qs, (q) => search.searchRunbooks(db, q, e))));
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kbprof-'));
