@@ -121,28 +121,45 @@ export async function rankTerms(db: Queryable, terms: Map<string, number>, limit
 /** Sum query weight × stored weight per document; the `limit` best, ties by id. */
 function accumulate(postings: Array<[Uint8Array, number]>, ids: string[], limit: number): Scored[] {
   const scores = new Float64Array(ids.length);
-  const seen = new Uint8Array(ids.length);
-  const touched: number[] = [];
-  for (const [blob, qw] of postings) {
-    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-    for (let o = 0; o + ENTRY <= blob.byteLength; o += ENTRY) {
-      const no = view.getInt32(o);
-      if (!seen[no]) {
-        seen[no] = 1;
-        touched.push(no);
+  for (const [blob, qw] of postings) addWeights(scores, blob, qw);
+  // The limit-th best score, from a small min-heap; then every document at or above it, ties by id.
+  const heap = new Float64Array(limit);
+  let size = 0;
+  for (let no = 0; no < scores.length; no++) {
+    const x = scores[no]!;
+    if (x <= 0) continue;
+    if (size < limit) {
+      let i = size++;
+      while (i > 0 && heap[(i - 1) >> 1]! > x) {
+        heap[i] = heap[(i - 1) >> 1]!;
+        i = (i - 1) >> 1;
       }
-      scores[no]! += qw * view.getFloat64(o + 4);
+      heap[i] = x;
+    } else if (x > heap[0]!) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= size) break;
+        const c = l + 1 < size && heap[l + 1]! < heap[l]! ? l + 1 : l;
+        if (heap[c]! >= x) break;
+        heap[i] = heap[c]!;
+        i = c;
+      }
+      heap[i] = x;
     }
   }
-  let candidates = touched;
-  if (touched.length > limit) {
-    // The limit-th best score: everything below it is out, ties with it are decided by id below.
-    const sorted = Float64Array.from(touched, (no) => scores[no]!).sort();
-    const threshold = sorted[sorted.length - limit]!;
-    candidates = touched.filter((no) => scores[no]! >= threshold);
+  if (size === 0) return [];
+  const threshold = heap[0]!;
+  const out: Scored[] = [];
+  for (let no = 0; no < scores.length; no++) if (scores[no]! >= threshold && scores[no]! > 0) out.push({ id: ids[no]!, score: scores[no]! });
+  return out.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id)).slice(0, limit);
+}
+
+function addWeights(scores: Float64Array, blob: Uint8Array, qw: number): void {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const end = blob.byteLength - (blob.byteLength % ENTRY);
+  for (let o = 0; o < end; o += ENTRY) {
+    const no = view.getInt32(o);
+    scores[no] = scores[no]! + qw * view.getFloat64(o + 4);
   }
-  return candidates
-    .map((no) => ({ id: ids[no]!, score: scores[no]! }))
-    .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
-    .slice(0, limit);
 }
