@@ -1,6 +1,8 @@
 /**
  * Knowledge-base benchmark: ingest throughput and search latency (p50/p95/p99) at 10,000 chunks,
- * on PGlite (always) and on PostgreSQL (when DATABASE_URL is set; `npm run bench` starts one).
+ * on PGlite and on PostgreSQL (when DATABASE_URL is set; `npm run bench` starts one);
+ * KB_BENCH_STORES=pglite or =postgres measures one of them. Each store also prints the parts of a
+ * search (per ranking) and its floors measured in the same run (`SELECT 1`, raw pgvector queries).
  * The corpus is synthetic but built from the shipped runbooks' own lines, so token statistics are
  * those of real runbooks; it goes through the real path: Markdown files → parse → chunk → embed → store.
  */
@@ -144,9 +146,13 @@ async function main(): Promise<void> {
     const queries = Array.from({ length: QUERIES }, (_, i) => evalQueries[i % evalQueries.length]!);
     console.log(`kb bench: ${RUNBOOKS} synthetic runbooks, ${chunks} chunks; ${queries.length} searches (offline embedder, top 5); parts and floors over 100 queries; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log('store        chunks  ingest          rate                                         search latency');
-    const lite = await createPgliteDb();
-    console.log(await measure('pglite', lite, dir, queries));
-    await lite.close();
+    const stores = (process.env.KB_BENCH_STORES ?? 'pglite,postgres').split(',');
+    if (stores.includes('pglite')) {
+      const lite = await createPgliteDb();
+      console.log(await measure('pglite', lite, dir, queries));
+      await lite.close();
+    }
+    if (!stores.includes('postgres')) return;
     const url = process.env.DATABASE_URL;
     if (!url) {
       console.log('postgres    (not measured: DATABASE_URL is not set; `npm run bench` starts PostgreSQL)');
