@@ -7,6 +7,7 @@ import { toVectorLiteral } from '../db/db.js';
 import type { Embedder } from './embedder.js';
 import { chunkTerms, embeddingText, INDEX_VERSION } from './index-text.js';
 import { hashContent, parseRunbook, type ParsedRunbook } from './runbook.js';
+import { buildTermIndex } from './term-index.js';
 
 export interface IngestProblem {
   file: string;
@@ -84,10 +85,12 @@ async function refreshStats(db: Db): Promise<void> {
     await setMeta(tx, 'avgdl', String(c?.avgdl ?? 1));
     await setMeta(tx, 'runbooks', String(r?.n ?? 0));
     await setMeta(tx, 'avgrl', String(r?.avgdl ?? 1));
+    // Search reads precomputed BM25 weights: rebuilt with the statistics they depend on, in the same transaction.
+    await buildTermIndex(tx, { chunks: c?.n ?? 0, avgdl: c?.avgdl ?? 1, runbooks: r?.n ?? 0, avgrl: r?.avgdl ?? 1 });
   });
   // Fresh statistics, and a visibility map so postings are read by index-only scans (VACUUM cannot
   // run inside a transaction: each statement runs on its own).
-  for (const table of ['runbook_terms', 'runbook_postings', 'runbook_term_stats', 'runbook_chunks']) await db.exec(`VACUUM ANALYZE ${table}`);
+  for (const table of ['runbook_terms', 'runbook_postings', 'runbook_term_stats', 'runbook_term_index', 'runbook_chunks']) await db.exec(`VACUUM ANALYZE ${table}`);
 }
 
 /** Re-embed every stored chunk when the configured embedder differs from the one that made them. */

@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../db/db.js';
 import { toVectorLiteral } from '../db/db.js';
 import type { Embedder } from './embedder.js';
 import { queryTerms } from './index-text.js';
+import { rankTerms } from './term-index.js';
 
 export interface SearchHit {
   runbookId: string;
@@ -24,9 +25,6 @@ export type RankedChunk = {
   score: number;
 };
 
-const BM25_K1 = 1.2;
-const BM25_B = 0.75;
-
 async function meta(db: Queryable): Promise<Map<string, string>> {
   return new Map((await db.query<{ key: string; value: string }>('SELECT key, value FROM kb_meta')).map((r) => [r.key, r.value]));
 }
@@ -42,46 +40,12 @@ export interface LexicalRankings {
 }
 
 /**
- * Both BM25 rankings in one statement: chunk postings for the chunk ranking, runbook postings for
- * the runbook ranking. Lengths are in the postings and document frequencies are stored at ingest,
- * so nothing else is read.
+ * Both BM25 rankings from one statement: the query terms' rows of the term index, whose BM25 weights
+ * were computed at ingest (knowledge/term-index.ts), summed here. `only` reads one of the two
+ * (diagnostics: bench/kb-profile.ts).
  */
-export async function rankLexical(db: Queryable, query: string, limit: number, stats: Map<string, string>): Promise<LexicalRankings> {
-  const terms = queryTerms(query);
-  if (terms.size === 0) return { chunks: [], runbooks: [] };
-  const rows = await db.query<{ kind: 'c' | 'r'; id: string; score: number }>(
-    `WITH qs AS MATERIALIZED (
-            SELECT q.term, q.qw, s.df, s.rdf FROM unnest($1::text[], $2::float8[]) AS q(term, qw) JOIN runbook_term_stats s USING (term)),
-          c AS (SELECT t.chunk_id AS id,
-                       sum(qs.qw * ln(1 + ($3::float8 - qs.df + 0.5) / (qs.df + 0.5))
-                           * t.tf * ($7::float8 + 1) / (t.tf + $7::float8 * (1 - $8::float8 + $8::float8 * t.chunk_len / $4::float8)))::float8 AS score
-                  FROM qs JOIN runbook_terms t USING (term)
-                 GROUP BY t.chunk_id ORDER BY score DESC, t.chunk_id LIMIT $9),
-          r AS (SELECT p.runbook_id AS id,
-                       sum(qs.qw * ln(1 + ($5::float8 - qs.rdf + 0.5) / (qs.rdf + 0.5))
-                           * p.tf * ($7::float8 + 1) / (p.tf + $7::float8 * (1 - $8::float8 + $8::float8 * p.runbook_len / $6::float8)))::float8 AS score
-                  FROM qs JOIN runbook_postings p USING (term)
-                 GROUP BY p.runbook_id ORDER BY score DESC, p.runbook_id LIMIT $9)
-     SELECT 'c' AS kind, id, score FROM c
-     UNION ALL
-     SELECT 'r' AS kind, id, score FROM r`,
-    [
-      [...terms.keys()],
-      [...terms.values()],
-      Number(stats.get('chunks') ?? 0),
-      Number(stats.get('avgdl') ?? 1) || 1,
-      Number(stats.get('runbooks') ?? 0),
-      Number(stats.get('avgrl') ?? 1) || 1,
-      BM25_K1,
-      BM25_B,
-      limit,
-    ],
-  );
-  const byScore = (a: RankedChunk, b: RankedChunk) => b.score - a.score || a.id.localeCompare(b.id);
-  return {
-    chunks: rows.filter((r) => r.kind === 'c').map(({ id, score }) => ({ id, score })).sort(byScore),
-    runbooks: rows.filter((r) => r.kind === 'r').map(({ id, score }) => ({ id, score })).sort(byScore),
-  };
+export async function rankLexical(db: Queryable, query: string, limit: number, only?: 'chunks' | 'runbooks'): Promise<LexicalRankings> {
+  return rankTerms(db, queryTerms(query), limit, only);
 }
 
 /** Nearest chunks by cosine similarity, through the HNSW index for the stored dimension. */
@@ -154,7 +118,7 @@ export async function searchRunbooks(db: Db, query: string, embedder: Embedder, 
   const candidates = options.candidates ?? 40;
   const stats = await meta(db);
   // Independent: on PostgreSQL they run on two pool connections at once; PGlite queues them.
-  const [{ chunks: text, runbooks: whole }, vector] = await Promise.all([rankLexical(db, query, candidates, stats), rankVector(db, query, embedder, candidates, stats)]);
+  const [{ chunks: text, runbooks: whole }, vector] = await Promise.all([rankLexical(db, query, candidates), rankVector(db, query, embedder, candidates, stats)]);
   const textByRunbook = groupByRunbook(text);
   const vectorByRunbook = groupByRunbook(vector);
   const fused = fuseScores([textByRunbook, vectorByRunbook, whole.map((w) => ({ runbookId: w.id, score: w.score }))]).slice(0, top);
