@@ -36,7 +36,15 @@ function startMarkedSleep(marker: string): number {
   const pid = Number(r.stdout.trim());
   if (!pid) throw new Error(`could not start the marked sleep: ${r.stderr}`);
   started.push(pid);
-  return pid;
+  // The background child is a fork of bash until its exec: wait until it carries the marker, so a
+  // snapshot taken next sees the sleep and not a copy of the shell.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 200; i++) {
+    const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '';
+    if (cmdline.startsWith(`${marker}\0`)) return pid;
+    Atomics.wait(pause, 0, 0, 10);
+  }
+  throw new Error(`the marked sleep ${pid} never showed its marker`);
 }
 
 async function stop(pid: number): Promise<void> {
