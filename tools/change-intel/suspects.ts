@@ -229,9 +229,10 @@ const ROLLBACK_DETAIL = /^\s*(roll(ed)?[- ]?back|revert(ed)?|回滚|回退|已�
 const isRollback = (e: { action: string; detail?: string | null }) => ROLLBACK_ACTION.test(e.action) || ROLLBACK_DETAIL.test(e.detail ?? '');
 const MONITORING_OBJECT = /^(alert|alert-?rule|alarm|rule|dashboard|grafana|prometheus|alertmanager|monitor|monitoring|zabbix|probe)[:/]|prometheus|grafana|alertmanager|zabbix|alert[-_]?rule|监控|告警规则/i;
 const MONITORING_TITLE = /(监控|告警)(阈值|规则|配置|面板|项|策略)|告警阈值|仪表盘|dashboard|alert(ing)? (rule|threshold)|monitoring (rule|threshold|config)/i;
-const READ_ONLY_ACTION = /^(read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|巡检|查询|查看|检查|登录)([-_ ]|$)/i;
-/** A step of a ticket that looked rather than changed: its detail reports what was seen ("Redis 访问模式未变"), not what was touched. */
-const OBSERVING_ACTION = /^(read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|verify|verification|validate|validation|confirm|test|smoke-?test|precheck|pre-?check|post-?check|snapshot|巡检|查询|查看|检查|登录|验证|确认|核对|测试|拨测)([-_ ]|$)/i;
+const READ_ONLY_WORDS = 'read|query|select|check|inspect|view|show|list|get|describe|login|logon|ssh-?login|巡检|查询|查看|检查|登录';
+const READ_ONLY_ACTION = new RegExp(`^(${READ_ONLY_WORDS})([-_ ]|$)`, 'i');
+/** A step of a ticket that looked rather than changed (read-only, or verifying): its detail reports what was seen ("Redis 访问模式未变"), not what was touched. */
+const OBSERVING_ACTION = new RegExp(`^(${READ_ONLY_WORDS}|verify|verification|validate|validation|confirm|test|smoke-?test|precheck|pre-?check|post-?check|snapshot|验证|确认|核对|测试|拨测)([-_ ]|$)`, 'i');
 const LOGGING_OBJECT = /(^|[/:_.-])(log|logs|logging|log4j2?|logback|log4cpp|access-?log|accesslog|syslog|rsyslog|logrotate)([/:_.-]|$)|日志/i;
 const LOCATION_OBJECT = /^(host|node|server|instance|route|path|url|endpoint|vip|ip|cluster)[:/]/i;
 const LOG_SYMPTOM = new Set(['日志', 'log', 'logs', 'logging', '磁盘', 'disk', 'io', 'iowait', 'iops', 'full', '写满', 'space', 'inode', 'fsync', '刷盘']);
